@@ -1,0 +1,72 @@
+# Twitch chat archive: every developer and CI task. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= uv
+PYTEST := $(UV) run pytest
+UNIT := -m "not postgres and not nats and not redis"
+
+.PHONY: help install services services-stop services-status migrate run test test-unit \
+        test-integration test-debug lint fmt typecheck check contracts bench bench-quick clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## install uv if missing, then every package of the workspace from uv.lock
+	@command -v $(UV) >/dev/null 2>&1 || { echo "installing uv"; python3 -m pip install --quiet uv; }
+	@$(UV) sync --frozen --all-packages --quiet
+	@echo "install: workspace synced from uv.lock into .venv"
+
+services: install ## start PostgreSQL, NATS (JetStream) and Redis where they do not answer
+	@$(UV) run python scripts/services.py start
+
+services-stop: ## stop the servers `make services` started
+	@$(UV) run python scripts/services.py stop
+
+services-status: ## say which servers answer
+	@$(UV) run python scripts/services.py status
+
+migrate: services ## apply the database schema (idempotent)
+	@$(UV) run twitch-archive migrate
+
+run: migrate ## install, start the servers, migrate, then run the whole system
+	@echo "run: servers are up and the schema is applied; the archive services join in later releases"
+
+test: services ## install, start the servers, run every test (unit, integration, e2e)
+	@$(PYTEST) -q
+
+test-unit: install ## pure tests, no servers needed
+	@$(PYTEST) -q $(UNIT)
+
+test-integration: services ## tests against real PostgreSQL, NATS and Redis
+	@$(PYTEST) -q -m "postgres or nats or redis"
+
+test-debug: services ## every test with asyncio debug mode on
+	@PYTHONASYNCIODEBUG=1 $(PYTEST) -q
+
+lint: install ## ruff, formatting and import contracts
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+	@$(UV) run lint-imports
+
+fmt: install ## fix lint and format the code
+	@$(UV) run ruff check --fix .
+	@$(UV) run ruff format .
+
+typecheck: install ## mypy strict
+	@$(UV) run mypy
+
+check: lint typecheck test ## lint, typecheck and every test
+
+contracts: install ## regenerate the JSON Schema of the event contract
+	@$(UV) run twitch-archive contracts > packages/twitch-archive/schema/chat-events.v1.json
+	@echo "contracts: packages/twitch-archive/schema/chat-events.v1.json regenerated"
+
+bench: services ## run every benchmark and print the tables
+	@$(UV) run python bench/run.py
+
+bench-quick: services ## a fast smoke run of every benchmark
+	@$(UV) run python bench/run.py --quick
+
+clean: ## remove caches and build output (keeps .state/ and its data)
+	@rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
+	@find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,17 @@
+"""The event contract as a JSON Schema document (`make contracts` writes it; a test checks it)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from twitch_archive.codec import json_schema
+
+
+def schema_json() -> str:
+    """The JSON Schema of ChatEvent, pretty-printed with sorted keys and a trailing newline."""
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Twitch chat archive events, version 1",
+        **json_schema(),
+    }
+    return msgspec.json.format(msgspec.json.encode(document, order="sorted"), indent=2).decode() + "\n"
