@@ -174,7 +174,7 @@ def start_nats(url: str, monitor_port: int) -> None:
 
     def ready() -> bool:
         try:
-            with urllib.request.urlopen(health, timeout=1) as resp:  # noqa: S310 - fixed local URL
+            with urllib.request.urlopen(health, timeout=1) as resp:
                 return bool(resp.status == 200)
         except OSError:
             return False

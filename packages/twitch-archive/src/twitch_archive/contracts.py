@@ -14,4 +14,5 @@ def schema_json() -> str:
         "title": "Twitch chat archive events, version 1",
         **json_schema(),
     }
-    return msgspec.json.format(msgspec.json.encode(document, order="sorted"), indent=2).decode() + "\n"
+    encoded = msgspec.json.encode(document, order="sorted")
+    return msgspec.json.format(encoded, indent=2).decode() + "\n"

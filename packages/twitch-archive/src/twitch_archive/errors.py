@@ -41,7 +41,7 @@ class IrcParseReason(enum.StrEnum):
 
 
 class IrcParseError(ArchiveError):
-    """A raw line could not be parsed; names the line, the reason and, where one is at fault, the tag."""
+    """A raw line could not be parsed: names the line, the reason and the tag at fault, if any."""
 
     def __init__(
         self, line: str, reason: IrcParseReason, detail: str = "", tag: str | None = None

@@ -34,7 +34,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     channel_id: str | None = None
     """Twitch room id; null when the line carries no room-id tag."""
     ts: int
-    """Twitch's tmi-sent-ts in milliseconds since the epoch (may be negative on odd CLEARMSG lines)."""
+    """Twitch's tmi-sent-ts in ms since the epoch (odd CLEARMSG lines carry negative values)."""
 
 
 class Message(Event, frozen=True, kw_only=True, tag="message"):

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import msgspec
 import pytest
-
 from twitch_archive.codec import decode_event, encode_event
 from twitch_archive.contracts import schema_json
 from twitch_archive.errors import ContractError
@@ -40,7 +39,9 @@ def test_schema_file_matches_the_code() -> None:
     ("payload", "path"),
     [
         pytest.param(b'{"type":"message","id":1}', "$.id", id="wrong-type:id"),
-        pytest.param(b'{"type":"message","id":"x","channel":"c","ts":1}', "text", id="missing:text"),
+        pytest.param(
+            b'{"type":"message","id":"x","channel":"c","ts":1}', "text", id="missing:text"
+        ),
         pytest.param(b'{"type":"mod_action","id":"x","channel":"c","ts":"1"}', "$.ts", id="ts:str"),
         pytest.param(b'{"type":"nope","id":"x"}', "type", id="unknown-tag"),
     ],

@@ -18,18 +18,16 @@ SETTINGS_MODULES = ["twitch_archive.settings"] + [
 
 
 def _settings_classes() -> list[type[msgspec.Struct]]:
-    found = []
-    for name in SETTINGS_MODULES:
-        module = importlib.import_module(name)
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, msgspec.Struct)
-                and value.__name__.endswith("Settings")
-                and value.__module__ == name
-            ):
-                found.append(value)
-    return found
+    modules = [importlib.import_module(name) for name in SETTINGS_MODULES]
+    return [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, msgspec.Struct)
+        and value.__name__.endswith("Settings")
+        and value.__module__ == module.__name__
+    ]
 
 
 def _env_name(field: msgspec.structs.FieldInfo) -> str:
@@ -39,7 +37,8 @@ def _env_name(field: msgspec.structs.FieldInfo) -> str:
 @pytest.mark.parametrize("cls", _settings_classes(), ids=lambda cls: cls.__name__)
 def test_every_setting_is_in_configuration_md(cls: type[msgspec.Struct]) -> None:
     """Each environment variable a settings class reads appears in docs/configuration.md."""
-    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", (ROOT / "docs/configuration.md").read_text()))
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", text))
     missing = [
         _env_name(field)
         for field in msgspec.structs.fields(cls)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import msgspec
 import pytest
-
 from twitch_archive.errors import ConfigError
 from twitch_archive.settings import CommaList, Secret, ToolSettings, load, load_or_exit
 
