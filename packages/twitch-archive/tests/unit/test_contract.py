@@ -6,6 +6,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+
 from twitch_archive.codec import decode_event, encode_event
 from twitch_archive.contracts import schema_json
 from twitch_archive.errors import ContractError

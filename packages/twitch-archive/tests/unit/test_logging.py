@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import msgspec
 import pytest
 import structlog
+
 from twitch_archive.logging import configure
 
 

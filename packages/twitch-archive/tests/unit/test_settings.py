@@ -6,6 +6,7 @@ from typing import Annotated
 
 import msgspec
 import pytest
+
 from twitch_archive.errors import ConfigError
 from twitch_archive.settings import CommaList, Secret, ToolSettings, load, load_or_exit
 
