@@ -89,8 +89,24 @@ class ModAction(Event, frozen=True, kw_only=True, tag="mod_action"):
     reason: str | None = None
 
 
-ChatEvent = Message | UserNotice | ModAction
+class CoverageGap(Event, frozen=True, kw_only=True, tag="coverage_gap"):
+    """A stretch of time an ingestor connection did not cover a channel (it may have missed chat).
+
+    `ts` is `gap_to`, the moment coverage resumed.
+    """
+
+    gap_from: int
+    """Last moment (ms since the epoch) the channel was known to be covered."""
+    gap_to: int
+    """Moment (ms since the epoch) coverage resumed."""
+    reason: str
+    """disconnected, reconnect_requested, silent_server, join_failed, ..."""
+    ingestor_id: str | None = None
+    """The ingestor replica whose connection had the gap."""
+
+
+ChatEvent = Message | UserNotice | ModAction | CoverageGap
 """Every event that travels on the chat stream, tagged by `type`."""
 
-EVENT_TYPES: tuple[str, ...] = ("message", "usernotice", "mod_action")
+EVENT_TYPES: tuple[str, ...] = ("message", "usernotice", "mod_action", "coverage_gap")
 """The wire tags, in the order of ChatEvent."""

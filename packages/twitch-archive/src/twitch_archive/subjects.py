@@ -11,7 +11,7 @@ import dataclasses
 import re
 from typing import Final, Literal, get_args
 
-EventType = Literal["message", "usernotice", "mod_action"]
+EventType = Literal["message", "usernotice", "mod_action", "coverage_gap"]
 """The `type` tag of a chat event, which is also the last token of its subject."""
 
 EVENT_TYPES: Final[frozenset[str]] = frozenset(get_args(EventType))
