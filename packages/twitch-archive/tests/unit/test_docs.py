@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
-SETTINGS_MODULES = ["twitch_archive.settings"] + [
+SETTINGS_MODULES = ["twitch_archive.settings", "twitch_archive.simulator.settings"] + [
     f"archive_{path.name.replace('-', '_')}.settings"
     for path in sorted((ROOT / "services").glob("*"))
     if (path / "src").is_dir()
