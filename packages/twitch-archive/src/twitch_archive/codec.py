@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -16,6 +17,11 @@ _decoder: msgspec.json.Decoder[ChatEvent] = msgspec.json.Decoder(ChatEvent)
 def encode_event(event: ChatEvent) -> bytes:
     """Encode an event as compact JSON bytes."""
     return _encoder.encode(event)
+
+
+def encode_events_ndjson(events: Iterable[ChatEvent]) -> bytes:
+    """Encode events as newline-delimited JSON (each line ends with a newline), in one call."""
+    return _encoder.encode_lines(events)
 
 
 def decode_event(payload: bytes | bytearray | memoryview | str) -> ChatEvent:

@@ -55,7 +55,7 @@ class Message(Event, frozen=True, kw_only=True, tag="message"):
     reply_parent_msg_id: str | None = None
     reply_parent_user_login: str | None = None
     source_channel_id: str | None = None
-    """Shared chat: the room the message was first sent in, when it is not this channel."""
+    """Shared chat: the room the message was first sent in (Twitch's source-room-id tag)."""
 
 
 class UserNotice(Event, frozen=True, kw_only=True, tag="usernotice"):
