@@ -92,8 +92,18 @@ def start_postgres(url: str) -> None:
         if not (data / "PG_VERSION").exists():
             say(f"initialising a PostgreSQL cluster in {data}")
             run(
-                [*as_pg, str(PG_BIN / "initdb"), "--auth=trust", "-U", "postgres", "-E", "UTF8",
-                 "--locale=C.UTF-8", "-D", str(data)],
+                [
+                    *as_pg,
+                    str(PG_BIN / "initdb"),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "-D",
+                    str(data),
+                ],
                 stdout=subprocess.DEVNULL,
             )
             with (data / "postgresql.conf").open("a") as conf:
@@ -105,8 +115,20 @@ def start_postgres(url: str) -> None:
                     "unix_socket_directories = '/tmp'\n"
                 )
         run(
-            [*as_pg, str(PG_BIN / "pg_ctl"), "-w", "-t", "60", "-D", str(data), "-l", str(log),
-             "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k /tmp", "start"],
+            [
+                *as_pg,
+                str(PG_BIN / "pg_ctl"),
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                f"-p {port} -c listen_addresses=127.0.0.1 -k /tmp",
+                "start",
+            ],
             stdout=subprocess.DEVNULL,
         )
         (STATE / "postgres.started").write_text(str(data))
@@ -134,9 +156,22 @@ def stop_postgres() -> None:
         return
     data = marker.read_text().strip()
     subprocess.run(
-        ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", data, "-m", "fast",
-         "-w", "stop"],
-        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            data,
+            "-m",
+            "fast",
+            "-w",
+            "stop",
+        ],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     marker.unlink()
     say("stopped PostgreSQL")
@@ -165,9 +200,22 @@ def start_nats(url: str, monitor_port: int) -> None:
     store.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [nats_server_binary(), "-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(port),
-             "-m", str(monitor_port)],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                nats_server_binary(),
+                "-js",
+                "-sd",
+                str(store),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-m",
+                str(monitor_port),
+            ],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     (STATE / "nats.pid").write_text(str(proc.pid))
     health = f"http://127.0.0.1:{monitor_port}/healthz?js-enabled-only=true"
@@ -233,9 +281,25 @@ def start_redis(url: str) -> None:
     with log.open("ab") as out:
         # Redis holds only caches and rate-limit counters here: no persistence needed.
         proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(store),
-             "--save", "", "--appendonly", "no", "--daemonize", "no"],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(store),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=out,
+            stderr=out,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     (STATE / "redis.pid").write_text(str(proc.pid))
     wait_until(lambda: answers(host, port, 0.2), "Redis", 15)
@@ -271,7 +335,9 @@ def main() -> int:
         stop_postgres()
     else:
         for label, url, default_port in (
-            ("PostgreSQL", database_url, 5432), ("NATS", nats_url, 4222), ("Redis", redis_url, 6379)
+            ("PostgreSQL", database_url, 5432),
+            ("NATS", nats_url, 4222),
+            ("Redis", redis_url, 6379),
         ):
             parts = urlsplit(url)
             host, port = parts.hostname or "127.0.0.1", parts.port or default_port

@@ -1,10 +1,10 @@
 """The shared exception tree.
 
-    ArchiveError
-     +-- ContractError      an event that does not match the contract (decode or validation)
-     +-- IrcParseError      a raw IRC line that cannot be parsed (closed set of reasons)
-     +-- ConfigError        an invalid setting in the environment
-     +-- MigrationError     a schema migration that cannot be applied
+ArchiveError
+ +-- ContractError      an event that does not match the contract (decode or validation)
+ +-- IrcParseError      a raw IRC line that cannot be parsed (closed set of reasons)
+ +-- ConfigError        an invalid setting in the environment
+ +-- MigrationError     a schema migration that cannot be applied
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from redis.asyncio import Redis
+
 from twitch_archive.subjects import Names
 from twitch_archive.testing import plugin
 from twitch_archive.testing.names import RunNames, database_started_at, new_run_id

@@ -9,6 +9,7 @@ import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client as NatsClient
+
 from twitch_archive.subjects import Names
 from twitch_archive.testing.proxy import TcpProxy
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from twitch_archive import subjects
 from twitch_archive.subjects import Names
 
