@@ -25,8 +25,9 @@ class StreamSettings(msgspec.Struct, frozen=True, kw_only=True):
     """JetStream drops a second publish of one event id within this window (reconnect replays)."""
     max_age_s: float = 7 * 24 * 3600.0
     """Events stay this long after they were stored, so a writer outage of days loses nothing."""
-    max_bytes: int = 20 * 1024**3
-    """Hard cap on the stream's disk use; the oldest events go first beyond it."""
+    max_bytes: int = -1
+    """Cap on the stream's disk use, oldest events dropped beyond it. JetStream reserves a cap
+    up front, so -1 (none) leaves the bound to max_age and the server's storage limit."""
     replicas: int = 1
     """Stream replicas: 3 on a three-node NATS cluster."""
 
