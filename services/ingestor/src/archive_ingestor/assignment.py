@@ -32,6 +32,7 @@ from archive_ingestor.gaps import GapTracker
 from archive_ingestor.metrics import IngestorMetrics
 from archive_ingestor.pool import Pool
 from archive_ingestor.settings import IngestorSettings
+from twitch_archive.control import CHANNEL_KV_VALUE, decode_control
 from twitch_archive.subjects import Names, validate_channel
 
 log = structlog.get_logger("archive_ingestor.assignment")
@@ -104,16 +105,7 @@ class Heartbeat(msgspec.Struct, frozen=True, kw_only=True):
     joined: int = 0
 
 
-class ControlRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A nudge on `control.channels.changed`: `{"action": "rejoin", "channel": "x"}` or
-    `{"action": "changed"}` (re-read the desired set); an empty body means `changed`."""
-
-    action: str = "changed"
-    channel: str | None = None
-
-
 _heartbeat_decoder = msgspec.json.Decoder(Heartbeat)
-_control_decoder = msgspec.json.Decoder(ControlRequest)
 
 
 @dataclasses.dataclass
@@ -270,7 +262,7 @@ class Assignment:
         channels = seed_channels(self._settings.channels)
         for channel in channels:
             with contextlib.suppress(Exception):  # another replica seeding at the same moment
-                await kv.create(channel, b"{}")
+                await kv.create(channel, CHANNEL_KV_VALUE)
         log.info("channels_seeded", bucket=self._names.channels_bucket, channels=len(channels))
 
     # ------------------------------------------------------------------ watching the buckets
@@ -345,11 +337,7 @@ class Assignment:
             self._dirty.set()
 
     async def _on_control(self, msg: Msg) -> None:
-        try:
-            request = _control_decoder.decode(msg.data or b"{}")
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            log.warning("control_request_invalid", data=msg.data[:200])
-            return
+        request = decode_control(msg.data)
         if request.action == "rejoin" and request.channel:
             if request.channel in self.mine:
                 done = self._pool.rejoin(request.channel)

@@ -28,7 +28,7 @@ from archive_writer.dead_letter import DeadLetter
 from archive_writer.metrics import WriterMetrics
 from archive_writer.rows import RowMaker
 from archive_writer.settings import WriterSettings
-from archive_writer.store import Flusher, Store, add_months, month_start, now_ms
+from archive_writer.store import CoverageGaps, Flusher, Store, add_months, month_start, now_ms
 from twitch_archive.bus import connect_nats
 from twitch_archive.db import create_pool, ping
 from twitch_archive.lifecycle import Shutdown
@@ -146,6 +146,8 @@ class WriterApp:
             dead_letter,
             retry_min_s=s.retry_min_s,
             retry_max_s=max(s.retry_min_s, s.retry_max_s),
+            record_gap=CoverageGaps(pool).record,
+            ack=consumer.ack,
             on_retry=lambda reason: metrics.store_retries.labels(reason).inc(),
         )
         intake: Intake[Msg] = Intake(consumer, rows.prepare, batcher, queue)

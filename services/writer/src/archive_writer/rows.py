@@ -8,7 +8,7 @@ with an invalid channel login.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -19,7 +19,7 @@ from archive_writer.dead_letter import DeadLetter, Reason, backoff_delay
 from archive_writer.errors import RowRejectedError, TransientStoreError
 from twitch_archive.codec import decode_event
 from twitch_archive.errors import ContractError
-from twitch_archive.events import ChatEvent, Message, ModAction, UserNotice
+from twitch_archive.events import ChatEvent, CoverageGap, Message, ModAction, UserNotice
 from twitch_archive.subjects import validate_channel
 
 if TYPE_CHECKING:
@@ -77,13 +77,15 @@ def mod_action_row(event: ModAction, channel_id: int) -> Row:
 
 
 def row_for(event: ChatEvent, channel_id: int) -> tuple[int, Row]:
-    """The table (MESSAGES, USERNOTICES, MOD_ACTIONS) and staging row of any event."""
+    """The table (MESSAGES, USERNOTICES, MOD_ACTIONS) and staging row of a batched event."""
     kind = type(event)
     if kind is Message:
         return MESSAGES, message_row(event, channel_id)  # type: ignore[arg-type]  # checked above
     if kind is UserNotice:
         return USERNOTICES, usernotice_row(event, channel_id)  # type: ignore[arg-type]  # same
-    return MOD_ACTIONS, mod_action_row(event, channel_id)  # type: ignore[arg-type]  # the rest
+    if kind is ModAction:
+        return MOD_ACTIONS, mod_action_row(event, channel_id)  # type: ignore[arg-type]  # same
+    raise TypeError(f"{kind.__name__} events are not batched")
 
 
 Entry = tuple[int, Row, Msg]
@@ -100,10 +102,14 @@ class RowMaker:
         *,
         retry_min_s: float,
         retry_max_s: float,
+        record_gap: Callable[[CoverageGap, int], Awaitable[None]],
+        ack: Callable[[Sequence[Msg]], Awaitable[None]],
         on_retry: Callable[[str], None] | None = None,
     ) -> None:
         self._channels = channels
         self._dead_letter = dead_letter
+        self._record_gap = record_gap
+        self._ack = ack
         self._retry = (retry_min_s, retry_max_s)
         self._on_retry = on_retry
 
@@ -128,9 +134,32 @@ class RowMaker:
                 channel_id = await self._resolve(msg, event)
                 if channel_id is None:
                     continue
+            if type(event) is CoverageGap:
+                await self._store_gap(msg, event, channel_id)
+                continue
             kind, row = row_for(event, channel_id)
             append((kind, row, msg))
         return out
+
+    async def _store_gap(self, msg: Msg, event: CoverageGap, channel_id: int) -> None:
+        """Store a coverage gap on its own (rare, idempotent), then ack its message."""
+        attempt = 0
+        while True:
+            try:
+                await self._record_gap(event, channel_id)
+            except RowRejectedError as exc:
+                await self._dead_letter.offer(msg, Reason.STORE_REJECTED, exc.reason)
+                return
+            except TransientStoreError as exc:
+                delay = backoff_delay(attempt, *self._retry)
+                attempt += 1
+                if self._on_retry is not None:
+                    self._on_retry(str(exc) or "connection")
+                log.warning("gap_store_retry", channel=event.channel, retry_in_s=round(delay, 2))
+                await asyncio.sleep(delay)
+                continue
+            await self._ack([msg])
+            return
 
     async def _resolve(self, msg: Msg, event: ChatEvent) -> int | None:
         """The channel's id, upserting it; None when the event was dead-lettered instead."""

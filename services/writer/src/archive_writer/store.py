@@ -34,6 +34,7 @@ from archive_writer.rows import (
     Row,
 )
 from twitch_archive.db import init_connection
+from twitch_archive.events import CoverageGap
 
 log = structlog.get_logger("archive_writer.store")
 
@@ -340,6 +341,35 @@ def months_of(timestamps: Iterable[int], now: int | None = None) -> set[datetime
     if span <= 3:
         return {add_months(first, k) for k in range(span + 1)}
     return {month_start(ts) for ts in sane}
+
+
+GAP_SQL: Final = """
+INSERT INTO coverage_gaps (id, channel_id, channel, gap_from, gap_to, reason)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO NOTHING
+"""
+
+
+class CoverageGaps:
+    """Coverage gaps reported by ingestors: rare, so each is stored at once, idempotent by id."""
+
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+        self._pool = pool
+
+    async def record(self, event: CoverageGap, channel_id: int) -> None:
+        """Store one gap; raises RowRejectedError or TransientStoreError."""
+        try:
+            await self._pool.execute(
+                GAP_SQL,
+                event.id,
+                channel_id,
+                event.channel,
+                datetime.fromtimestamp(event.gap_from / 1000, UTC),
+                datetime.fromtimestamp(max(event.gap_to, event.gap_from) / 1000, UTC),
+                event.reason,
+            )
+        except Exception as exc:  # sorted into retry or reject right here
+            raise classify(exc) from exc
 
 
 class Channels:

@@ -226,3 +226,32 @@ async def test_channels_are_upserted_by_room_id_and_login(kit):
     rows = await fetch(kit.pg_url, "SELECT id, login, twitch_id FROM channels")
     assert [tuple(r) for r in rows] == [(added, renamed.channel, kit.events.room)]
     assert await kit.count("SELECT count(DISTINCT channel_id) FROM messages") == 1
+
+
+async def test_a_coverage_gap_is_recorded_once(kit, sample):
+    """An ingestor's coverage gap lands in coverage_gaps, once however often it is delivered."""
+    from twitch_archive.events import CoverageGap
+    from twitch_archive.ids import derived_id
+
+    ev = kit.events
+    gap_from, gap_to = 1_732_406_400_000, 1_732_406_412_500
+    gap = CoverageGap(
+        id=derived_id("coverage_gap", ev.channel, gap_from, gap_to, "ingestor-1"),
+        channel=ev.channel,
+        channel_id=ev.room,
+        ts=gap_to,
+        gap_from=gap_from,
+        gap_to=gap_to,
+        reason="disconnected",
+        ingestor_id="ingestor-1",
+    )
+    await kit.publish([gap, ev.message(1)])
+    await kit.publish([gap], msg_id_suffix="again")
+    async with kit.writer() as app:
+        await kit.wait_all_acked()
+    assert app.exit_code == 0
+    rows = await fetch(kit.pg_url, "SELECT * FROM coverage_gaps")
+    assert [(r["id"], r["channel"], r["reason"]) for r in rows] == [
+        (gap.id, ev.channel, "disconnected")
+    ]
+    assert (rows[0]["gap_from"], rows[0]["gap_to"]) == (at(gap_from), at(gap_to))

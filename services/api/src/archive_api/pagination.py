@@ -1,0 +1,130 @@
+"""Pages: opaque keyset cursors, limits and offsets, capped totals, and time parameters.
+
+A cursor is base64url (unpadded) of msgpack `[1, kind, *key]`: the sort key of the last row of a
+page (e.g. `sent_at` in microseconds and the message id). The next page continues strictly after
+it, so rows inserted meanwhile never shift a page and every row is seen once. Cursors are opaque
+to clients: the format may change, a cursor of another kind is refused (400 `cursor`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
+
+import msgspec
+
+from archive_api.errors import InvalidParameterError
+
+CURSOR_VERSION: Final = 1
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_TIME: Final = datetime(9999, 1, 1, tzinfo=UTC)
+MAX_LIMIT: Final = 1000
+DEFAULT_LIMIT: Final = 50
+
+Order = Literal["desc", "asc"]
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(list[Any])
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch (exact, unlike float timestamps)."""
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=value)
+
+
+def encode_cursor(kind: str, *key: Any) -> str:
+    """An opaque cursor for the row whose sort key is `key`."""
+    raw = _encoder.encode([CURSOR_VERSION, kind, *key])
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
+    """The key of a cursor issued for `kind`; 400 `cursor` for anything else."""
+    if len(cursor) > 512:
+        raise InvalidParameterError("cursor", "not a cursor issued by this api")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        items = _decoder.decode(raw)
+    except (ValueError, binascii.Error, msgspec.DecodeError):
+        raise InvalidParameterError("cursor", "not a cursor issued by this api") from None
+    if len(items) != 2 + len(types) or items[0] != CURSOR_VERSION or items[1] != kind:
+        raise InvalidParameterError("cursor", "not a cursor of this endpoint and order")
+    key = items[2:]
+    for value, expected in zip(key, types, strict=True):
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise InvalidParameterError("cursor", "not a cursor issued by this api")
+    if any(isinstance(v, int) and not -(2**62) < v < 2**62 for v in key):
+        raise InvalidParameterError("cursor", "out of range")
+    return key
+
+
+def check_limit(limit: int, maximum: int = MAX_LIMIT) -> int:
+    if not 1 <= limit <= maximum:
+        raise InvalidParameterError("limit", f"must be between 1 and {maximum}, got {limit}")
+    return limit
+
+
+def check_offset(offset: int, maximum: int, cursor: str | None) -> int:
+    if offset < 0:
+        raise InvalidParameterError("offset", f"must be 0 or more, got {offset}")
+    if offset > maximum:
+        raise InvalidParameterError(
+            "offset", f"must be at most {maximum}; page deeper with `cursor` (see nextCursor)"
+        )
+    if offset and cursor:
+        raise InvalidParameterError("offset", "cannot be combined with cursor")
+    return offset
+
+
+_DIGITS = re.compile(r"-?\d{1,16}")
+
+
+def parse_time(name: str, value: str | None) -> datetime | None:
+    """An ISO 8601 time (a date, or a date-time; no zone means UTC) or epoch milliseconds."""
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    try:
+        if _DIGITS.fullmatch(text):
+            moment = EPOCH + timedelta(milliseconds=int(text))
+        else:
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidParameterError(
+            name,
+            f"expected an ISO 8601 time (2024-05-01T12:00:00Z) or epoch milliseconds, "
+            f"got {value[:40]!r}",
+        ) from None
+    if not MIN_TIME <= moment < MAX_TIME:
+        raise InvalidParameterError(name, "must be between 1970 and 9999")
+    return moment
+
+
+def time_range(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """(since, until) parsed; since inclusive, until exclusive; 400 if since is after until."""
+    start, end = parse_time("since", since), parse_time("until", until)
+    if start is not None and end is not None and start > end:
+        raise InvalidParameterError("since", "must not be after until")
+    return start, end
+
+
+def capped_total(counted: int, cap: int) -> tuple[int, bool]:
+    """(total, totalIsExact) from a count of at most cap + 1 rows."""
+    if counted > cap:
+        return cap, False
+    return counted, True

@@ -1,0 +1,240 @@
+"""SQL of the message endpoints: pages by keyset, capped counts, windowed search, context.
+
+Every query keeps the shapes the indexes serve (docs/schema.md): `(channel_id, sent_at, id)`,
+`(user_id, sent_at, id)`, `(sent_at, id)`, the GIN index on `to_tsvector('simple', text)` and the
+partial index of deleted messages. Full-text search runs newest-first over growing time windows
+and stops once the page is full (ADR 0009).
+"""
+
+# SQL here is assembled from constant fragments; every value travels as a $n parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+import asyncpg
+
+from archive_api.pagination import Order
+from archive_api.sql import Where
+
+Conn = Any
+"""A connection, pooled connection or pool (anything with fetch/fetchrow/fetchval)."""
+
+COLUMNS: Final = (
+    "m.id, m.channel_id, m.sent_at, m.user_id, m.user_login, m.display_name, m.text, "
+    "m.is_action, m.badges, m.badge_info, m.emotes, m.color, m.bits, m.first_msg, "
+    "m.reply_parent_msg_id, m.reply_parent_user_login, m.source_channel_id, m.deleted_at"
+)
+TSV: Final = "to_tsvector('simple', m.text)"
+"""Exactly the GIN index's expression: any other spelling would not use it."""
+
+Deleted = Literal["exclude", "include", "only"]
+
+FIRST_WINDOW: Final = timedelta(hours=1)
+MIN_GROWTH: Final = 2.0
+MAX_GROWTH: Final = 64.0
+ONE_US: Final = timedelta(microseconds=1)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageFilter:
+    """What a message list is restricted to (all optional)."""
+
+    channel_id: int | None = None
+    user_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    deleted: Deleted = "exclude"
+    query: str | None = None
+    """websearch_to_tsquery syntax: words, "a phrase", -not, or."""
+
+
+Key = tuple[datetime, str]
+"""(sent_at, id): the sort key of a message, and what a cursor holds."""
+
+
+def where(f: MessageFilter, after: Key | None = None, order: Order = "desc") -> Where:
+    w = Where()
+    if f.channel_id is not None:
+        w.add("m.channel_id = {}", f.channel_id)
+    if f.user_id is not None:
+        w.add("m.user_id = {}", f.user_id)
+    if f.since is not None:
+        w.add("m.sent_at >= {}", f.since)
+    if f.until is not None:
+        w.add("m.sent_at < {}", f.until)
+    if f.deleted == "exclude":
+        w.add("m.deleted_at IS NULL")
+    elif f.deleted == "only":
+        w.add("m.deleted_at IS NOT NULL")
+    if f.query is not None:
+        w.add(TSV + " @@ websearch_to_tsquery('simple', {})", f.query)
+    if after is not None:
+        w.add("(m.sent_at, m.id) " + ("<" if order == "desc" else ">") + " ({}, {})", *after)
+    return w
+
+
+def order_by(order: Order) -> str:
+    direction = "DESC" if order == "desc" else "ASC"
+    return f"ORDER BY m.sent_at {direction}, m.id {direction}"
+
+
+def page_sql(
+    f: MessageFilter, order: Order, after: Key | None, limit: int, offset: int
+) -> tuple[str, list[Any]]:
+    w = where(f, after, order)
+    sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {order_by(order)} LIMIT {w.arg(limit)}"
+    if offset:
+        sql += f" OFFSET {w.arg(offset)}"
+    return sql, w.args
+
+
+async def page(
+    db: Conn, f: MessageFilter, order: Order, after: Key | None, limit: int, offset: int = 0
+) -> list[asyncpg.Record]:
+    """Up to `limit` messages after the keyset `after` (or skipping `offset`)."""
+    sql, args = page_sql(f, order, after, limit, offset)
+    return list(await db.fetch(sql, *args))
+
+
+async def count_capped(db: Conn, f: MessageFilter, cap: int) -> int:
+    """How many messages match, counting at most cap + 1 (so it never scans far)."""
+    w = where(f)
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM messages AS m {w.sql()} LIMIT {w.arg(cap + 1)}) AS s"
+    )
+    return int(await db.fetchval(sql, *w.args))
+
+
+async def search(
+    db: Conn,
+    f: MessageFilter,
+    order: Order,
+    after: Key | None,
+    need: int,
+    bounds: tuple[datetime, datetime],
+) -> tuple[list[asyncpg.Record], int]:
+    """The first `need` matches in `order`, querying time windows outward from the newest (or
+    oldest) end and stopping once `need` rows are found. Returns (rows, windows queried).
+
+    A window starts at one hour and grows with the match density seen so far (at least 2x, at
+    most 64x), so a common word costs one small window and a rare one a handful of index
+    look-ups, instead of sorting every match in the archive (ADR 0009).
+    """
+    lo, hi = bounds
+    if f.since is not None:
+        lo = max(lo, f.since)
+    if f.until is not None:
+        hi = min(hi, f.until)
+    if after is not None:
+        if order == "desc":
+            hi = min(hi, after[0] + ONE_US)
+        else:
+            lo = max(lo, after[0])
+    rows: list[asyncpg.Record] = []
+    windows = 0
+    span = FIRST_WINDOW
+    direction = order_by(order)
+    while lo < hi and len(rows) < need:
+        if order == "desc":
+            start, end = max(lo, hi - span), hi
+        else:
+            start, end = lo, min(hi, lo + span)
+        w = where(f, after, order)
+        w.add("m.sent_at >= {}", start)
+        w.add("m.sent_at < {}", end)
+        want = need - len(rows)
+        sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {direction} LIMIT {w.arg(want)}"
+        got = await db.fetch(sql, *w.args)
+        windows += 1
+        rows.extend(got)
+        if order == "desc":
+            hi = start
+        else:
+            lo = end
+        covered = (end - start).total_seconds()
+        if got and covered > 0:
+            missing = need - len(rows)
+            estimate = timedelta(seconds=covered * missing / len(got) * 1.5)
+            span = min(max(estimate, span * MIN_GROWTH), span * MAX_GROWTH)
+        else:
+            span = span * 8
+    return rows, windows
+
+
+async def data_bounds(db: Conn) -> tuple[datetime, datetime] | None:
+    """(oldest sent_at, newest sent_at + 1 us) of the archive, or None when it is empty."""
+    row = await db.fetchrow("SELECT min(sent_at) AS lo, max(sent_at) AS hi FROM messages")
+    if row is None or row["lo"] is None:
+        return None
+    return row["lo"], row["hi"] + ONE_US
+
+
+async def lexemes(db: Conn, query: str) -> list[str]:
+    """The words of a websearch query as PostgreSQL reads them (negated ones left out)."""
+    text = await db.fetchval("SELECT websearch_to_tsquery('simple', $1)::text", query)
+    return parse_tsquery(text or "")
+
+
+_LEXEME = re.compile(r"(!?)'((?:[^']|'')*)'")
+
+
+def parse_tsquery(text: str) -> list[str]:
+    """`'foo' & !'bar' <-> 'it''s'` -> ['foo', "it's"]."""
+    found = []
+    for negated, lexeme in _LEXEME.findall(text):
+        if not negated:
+            word = lexeme.replace("''", "'")
+            if word and word not in found:
+                found.append(word)
+    return found
+
+
+def highlighter(words: Sequence[str]) -> re.Pattern[str] | None:
+    """A pattern matching any of `words` as whole words, case-insensitively."""
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+
+
+def highlight(text: str, pattern: re.Pattern[str] | None) -> list[tuple[int, int]]:
+    """Code point ranges [start, end) of the matched words in `text`."""
+    if pattern is None:
+        return []
+    return [match.span() for match in pattern.finditer(text)]
+
+
+async def by_id(db: Conn, message_id: str) -> asyncpg.Record | None:
+    """One message by id (probes each month's primary key)."""
+    row: asyncpg.Record | None = await db.fetchrow(
+        f"SELECT {COLUMNS} FROM messages AS m WHERE m.id = $1 LIMIT 1", message_id
+    )
+    return row
+
+
+async def around(
+    db: Conn, channel_id: int, key: Key, before: int, after: int, deleted: Deleted
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """Up to `before` messages just before `key` in the channel and `after` just after it,
+    both oldest first."""
+    f = MessageFilter(channel_id=channel_id, deleted=deleted)
+    earlier = await page(db, f, "desc", key, before) if before else []
+    later = await page(db, f, "asc", key, after) if after else []
+    return list(reversed(earlier)), later
+
+
+def export_sql(
+    f: MessageFilter, order: Order, after: Key | None, limit: int | None
+) -> tuple[str, list[Any]]:
+    """The query an export streams through a server-side cursor."""
+    w = where(f, after, order)
+    sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {order_by(order)}"
+    if limit is not None:
+        sql += f" LIMIT {w.arg(limit)}"
+    return sql, w.args

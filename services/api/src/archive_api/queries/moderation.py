@@ -1,0 +1,109 @@
+"""SQL of the moderation endpoints: filtered pages by (created_at, id), counts, stats."""
+
+# SQL here is assembled from constant fragments; every value travels as a $n parameter.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from archive_api.pagination import Order
+from archive_api.sql import Where
+
+COLUMNS = (
+    "a.id, a.created_at, a.channel_id, a.action, a.target_user_id, a.target_user_login, "
+    "a.duration_s, a.target_message_id, a.message_text, a.moderator_id, a.moderator_login, "
+    "a.reason"
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActionFilter:
+    action: str | None = None
+    channel_id: int | None = None
+    moderator: str | None = None
+    target_id: str | None = None
+    target_logins: tuple[str, ...] = ()
+    """Logins of the target: deletions (CLEARMSG) name the login, not the id."""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def where(
+    f: ActionFilter, after: tuple[datetime, str] | None = None, order: Order = "desc"
+) -> Where:
+    w = Where()
+    if f.action is not None:
+        w.add("a.action = {}", f.action)
+    if f.channel_id is not None:
+        w.add("a.channel_id = {}", f.channel_id)
+    if f.moderator is not None:
+        w.add("a.moderator_login = {}", f.moderator)
+    if f.target_id is not None and f.target_logins:
+        w.add(
+            "(a.target_user_id = {} OR (a.target_user_id IS NULL "
+            "AND a.target_user_login = ANY({}::text[])))",
+            f.target_id,
+            list(f.target_logins),
+        )
+    elif f.target_id is not None:
+        w.add("a.target_user_id = {}", f.target_id)
+    elif f.target_logins:
+        w.add("a.target_user_login = ANY({}::text[])", list(f.target_logins))
+    if f.since is not None:
+        w.add("a.created_at >= {}", f.since)
+    if f.until is not None:
+        w.add("a.created_at < {}", f.until)
+    if after is not None:
+        w.add("(a.created_at, a.id) " + ("<" if order == "desc" else ">") + " ({}, {})", *after)
+    return w
+
+
+async def page(
+    db: Any,
+    f: ActionFilter,
+    order: Order,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    offset: int = 0,
+) -> list[asyncpg.Record]:
+    w = where(f, after, order)
+    direction = "DESC" if order == "desc" else "ASC"
+    sql = (
+        f"SELECT {COLUMNS} FROM mod_actions AS a {w.sql()} "
+        f"ORDER BY a.created_at {direction}, a.id {direction} "
+        f"LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+    )
+    return list(await db.fetch(sql, *w.args))
+
+
+async def count_capped(db: Any, f: ActionFilter, cap: int) -> int:
+    w = where(f)
+    sql = (
+        f"SELECT count(*) FROM (SELECT 1 FROM mod_actions AS a {w.sql()} "
+        f"LIMIT {w.arg(cap + 1)}) AS s"
+    )
+    return int(await db.fetchval(sql, *w.args))
+
+
+async def by_type(db: Any, f: ActionFilter) -> list[asyncpg.Record]:
+    w = where(f)
+    sql = (
+        f"SELECT a.action, count(*) AS n FROM mod_actions AS a {w.sql()} "
+        "GROUP BY a.action ORDER BY n DESC, a.action"
+    )
+    return list(await db.fetch(sql, *w.args))
+
+
+async def top_moderators(db: Any, f: ActionFilter, limit: int) -> list[asyncpg.Record]:
+    w = where(f)
+    w.add("a.moderator_login IS NOT NULL")
+    sql = (
+        f"SELECT a.moderator_login AS login, count(*) AS n FROM mod_actions AS a {w.sql()} "
+        f"GROUP BY a.moderator_login ORDER BY n DESC, login LIMIT {w.arg(limit)}"
+    )
+    return list(await db.fetch(sql, *w.args))

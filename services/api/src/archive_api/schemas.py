@@ -1,0 +1,388 @@
+"""REST bodies: msgspec Structs, camelCase on the wire (`hasMore`).
+
+These are the api's own shapes, never the event Structs of `twitch_archive.events`: the REST
+audience and the event contract evolve at different speeds. Times are RFC 3339 strings in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+
+class Body(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """Base of every response body."""
+
+
+# ------------------------------------------------------------------------------- messages
+
+
+class Badge(Body, frozen=True):
+    """A chat badge: `moderator/1` is {"name": "moderator", "version": "1"}."""
+
+    name: str
+    version: str
+
+
+class Emote(Body, frozen=True):
+    """An emote: code point offsets into `text`, `end` inclusive (Twitch's rule)."""
+
+    id: str
+    start: int
+    end: int
+
+
+class Highlight(Body, frozen=True):
+    """A matched word of a search: code point offsets into `text`, `end` exclusive."""
+
+    start: int
+    end: int
+
+
+class MessageOut(Body, frozen=True):
+    """One chat message."""
+
+    id: str
+    channel: str
+    """Channel login (current)."""
+    channel_id: int
+    sent_at: datetime
+    """Twitch's tmi-sent-ts."""
+    user_id: str | None
+    user_login: str | None
+    """Login at the time the message was sent."""
+    display_name: str | None
+    text: str
+    is_action: bool
+    badges: list[Badge]
+    badge_info: list[Badge]
+    emotes: list[Emote]
+    color: str | None
+    bits: int | None
+    first_msg: bool
+    reply_parent_msg_id: str | None
+    reply_parent_user_login: str | None
+    source_channel_id: str | None
+    deleted: bool
+    deleted_at: datetime | None
+    highlights: list[Highlight] | None = None
+    """Search results only: the ranges of `text` that matched."""
+
+
+class MessagePage(Body, frozen=True):
+    """A page of messages: the seed's `{messages, total, hasMore}` plus the cursor."""
+
+    messages: list[MessageOut]
+    total: int
+    """Rows matching the filters, counted up to TOTAL_COUNT_CAP."""
+    total_is_exact: bool
+    """False when `total` stopped at the cap: there are more."""
+    has_more: bool
+    next_cursor: str | None
+    """Pass as `cursor` for the next page; null on the last page."""
+
+
+class MessageContext(Body, frozen=True):
+    """A message and the messages around it in its channel."""
+
+    message: MessageOut
+    before: list[MessageOut]
+    """Oldest first, ending just before `message`."""
+    after: list[MessageOut]
+    """Oldest first, starting just after `message`."""
+
+
+# ------------------------------------------------------------------------------- users
+
+
+class UserSummary(Body, frozen=True):
+    """A user in a list."""
+
+    id: str
+    login: str
+    display_name: str | None
+    first_seen: datetime
+    last_seen: datetime
+    message_count: int
+    channel_message_count: int | None = None
+    """With `channel=`: messages in that channel."""
+    channel_last_seen: datetime | None = None
+    """With `channel=`: last message in that channel."""
+
+
+class UserPage(Body, frozen=True):
+    users: list[UserSummary]
+    total: int
+    total_is_exact: bool
+    has_more: bool
+    next_cursor: str | None
+
+
+class UserChannel(Body, frozen=True):
+    """A user's activity in one channel."""
+
+    channel: str
+    channel_id: int
+    messages: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class UserProfile(Body, frozen=True):
+    """A user with their stats: message count, first and last seen, channels."""
+
+    id: str
+    login: str
+    display_name: str | None
+    first_seen: datetime
+    last_seen: datetime
+    message_count: int
+    channel_count: int
+    channels: list[UserChannel]
+    """Most active first (at most 100)."""
+    previous_logins: list[str]
+
+
+class UserStats(Body, frozen=True):
+    """Totals of one user: messages, channels, and moderation against them."""
+
+    id: str
+    login: str
+    total_messages: int
+    channels_active: int
+    bans: int
+    timeouts: int
+    unbans: int
+    deletions: int
+    """Messages of theirs deleted by moderators."""
+    last_ban_at: datetime | None
+    last_timeout_at: datetime | None
+    timeout_seconds_total: int
+    channels: list[UserChannel]
+    """Most active first (at most 10)."""
+
+
+class UserName(Body, frozen=True):
+    login: str
+    first_seen: datetime
+    last_seen: datetime
+    current: bool
+
+
+class UserNames(Body, frozen=True):
+    """Every login a Twitch user id has had, newest first."""
+
+    id: str
+    login: str
+    names: list[UserName]
+
+
+# ------------------------------------------------------------------------------- moderation
+
+
+class ModActionOut(Body, frozen=True):
+    """A moderation action: ban, timeout, clear, delete, unban, ..."""
+
+    id: str
+    channel: str
+    channel_id: int
+    action: str
+    created_at: datetime
+    target_user_id: str | None
+    target_user_login: str | None
+    duration_seconds: int | None
+    target_message_id: str | None
+    message_text: str | None
+    moderator_id: str | None
+    """Null for IRC-sourced actions: IRC never names the moderator."""
+    moderator_login: str | None
+    reason: str | None
+
+
+class ModActionPage(Body, frozen=True):
+    mod_actions: list[ModActionOut]
+    total: int
+    total_is_exact: bool
+    has_more: bool
+    next_cursor: str | None
+
+
+class ModActionList(Body, frozen=True):
+    mod_actions: list[ModActionOut]
+
+
+class ModeratorCount(Body, frozen=True):
+    login: str
+    actions: int
+
+
+class ModBucket(Body, frozen=True):
+    """Moderation in one hour or day (from the hourly rollup)."""
+
+    start: datetime
+    mod_actions: int
+    bans: int
+    timeouts: int
+    deletions: int
+
+
+class ModActionStats(Body, frozen=True):
+    channel: str | None
+    since: datetime
+    until: datetime
+    interval: Literal["hour", "day"]
+    total: int
+    by_type: dict[str, int]
+    top_moderators: list[ModeratorCount]
+    """Where known: IRC never names moderators, so IRC-only archives have none."""
+    series: list[ModBucket]
+
+
+# ------------------------------------------------------------------------------- channels
+
+
+class ChannelOut(Body, frozen=True):
+    """A channel of the archive (`isActive`: in the desired set, joined by the ingestors)."""
+
+    id: int
+    name: str
+    twitch_id: str | None
+    display_name: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+    first_seen: datetime | None
+    last_seen: datetime | None
+    message_count: int
+
+
+class ChannelList(Body, frozen=True):
+    channels: list[ChannelOut]
+
+
+class Gap(Body, frozen=True):
+    """A stretch of time a channel was not recorded (`to` null: still open)."""
+
+    id: str
+    channel: str
+    start: datetime
+    end: datetime | None
+    reason: str | None
+    open: bool
+
+
+class GapPage(Body, frozen=True):
+    gaps: list[Gap]
+    total: int
+    total_is_exact: bool
+    has_more: bool
+    next_cursor: str | None
+
+
+class ChannelTotals(Body, frozen=True):
+    """All-time totals of a channel (from the rollups)."""
+
+    messages: int
+    usernotices: int
+    mod_actions: int
+    deletions: int
+    bans: int
+    timeouts: int
+    chatters: int
+    """Users who ever wrote in the channel."""
+
+
+class ChannelDetail(Body, frozen=True):
+    channel: ChannelOut
+    totals: ChannelTotals
+    open_gaps: list[Gap]
+
+
+class HourBucket(Body, frozen=True):
+    """Counts of one hour or day (from the hourly rollup)."""
+
+    start: datetime
+    messages: int
+    usernotices: int
+    mod_actions: int
+
+
+class RangeTotals(Body, frozen=True):
+    messages: int
+    usernotices: int
+    mod_actions: int
+    deletions: int
+    bans: int
+    timeouts: int
+
+
+class ChannelStats(Body, frozen=True):
+    channel: str
+    since: datetime
+    until: datetime
+    interval: Literal["hour", "day"]
+    totals: RangeTotals
+    active_users: int
+    active_users_is_exact: bool
+    """False for long ranges: then users whose activity in the channel overlaps the range."""
+    series: list[HourBucket]
+    """Messages per hour (or day): the seed's "messages per hour"."""
+
+
+class TopChannel(Body, frozen=True):
+    channel: str
+    messages: int
+
+
+class Overview(Body, frozen=True):
+    """Archive health for the dashboard's Home page."""
+
+    messages_total: int
+    mod_actions_total: int
+    channels_total: int
+    channels_active: int
+    users_tracked: int
+    messages_last_day: int
+    mod_actions_last_day: int
+    newest_message_at: datetime | None
+    ingest_lag_seconds: float | None
+    """Now minus the newest stored message: grows when ingest stalls (or chat is quiet)."""
+    open_gaps: int
+    hours: int
+    series: list[HourBucket]
+    """Messages per hour over the last `hours` hours, oldest first, every hour present."""
+    top_channels: list[TopChannel]
+    """Most messages over the last `hours` hours."""
+
+
+# ------------------------------------------------------------------------------- admin
+
+
+class ChannelCreate(msgspec.Struct, frozen=True, kw_only=True):
+    """POST /api/channels body."""
+
+    name: str
+
+
+class ChannelPatch(msgspec.Struct, frozen=True, kw_only=True):
+    """PATCH /api/channels/{name} body: `isActive` (the seed's `is_active` is accepted too)."""
+
+    is_active: bool | None = msgspec.field(default=None, name="isActive")
+    is_active_snake: bool | None = msgspec.field(default=None, name="is_active")
+
+
+class ControlAccepted(Body, frozen=True):
+    channel: str
+    action: Literal["rejoin"]
+    notified: bool
+    """The ingestors were told over NATS."""
+
+
+# ------------------------------------------------------------------------------- health
+
+
+class Health(Body, frozen=True):
+    status: Literal["ok", "degraded", "unavailable"]
+    checks: dict[str, str]
