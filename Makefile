@@ -5,11 +5,15 @@ UV ?= uv
 PYTEST := $(UV) run pytest
 UNIT := -m "not postgres and not nats and not redis"
 
-.PHONY: help install services services-stop services-status migrate run test test-unit \
-        test-integration test-debug lint fmt typecheck check contracts bench bench-quick clean
+DEMO_CHANNELS ?= pixelpioneer,speedrunsam,cozycraft,retrorally,nightowlgg,chessclub,lofibeats,dragonslayer
+DEMO_RATE ?= 3
+DEMO_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/twitch_archive_demo
+
+.PHONY: help install services services-stop services-status migrate run demo test test-unit \
+        test-integration test-debug e2e lint fmt typecheck check contracts bench bench-quick clean
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: ## install uv if missing, then every package of the workspace from uv.lock
 	@command -v $(UV) >/dev/null 2>&1 || { echo "installing uv"; python3 -m pip install --quiet uv; }
@@ -28,8 +32,16 @@ services-status: ## say which servers answer
 migrate: services ## apply the database schema (idempotent)
 	@$(UV) run twitch-archive migrate
 
-run: migrate ## install, start the servers, migrate, then run the whole system
-	@echo "run: servers are up and the schema is applied; the archive services join in later releases"
+run: migrate ## install, start the servers, migrate, then run the whole system (CHANNELS=a,b)
+	@echo "run: ingestor, writer, api (http://127.0.0.1:8000) and gateway; Ctrl-C stops them all"
+	@$(UV) run --frozen honcho -f Procfile.dev start
+
+demo: services ## the whole system on the simulated Twitch, in its own database: http://127.0.0.1:8000
+	@DATABASE_URL=$(DEMO_DATABASE_URL) $(UV) run --frozen twitch-archive migrate
+	@echo "demo: simulated channels $(DEMO_CHANNELS); open http://127.0.0.1:8000 (Ctrl-C stops)"
+	@DATABASE_URL=$(DEMO_DATABASE_URL) NATS_NAMESPACE=demo. SIMULATOR_PORT=6680 \
+	  DEMO_CHANNELS=$(DEMO_CHANNELS) DEMO_RATE=$(DEMO_RATE) \
+	  $(UV) run --frozen honcho -f Procfile.demo start
 
 test: services ## install, start the servers, run every test (unit, integration, e2e)
 	@$(PYTEST) -q
@@ -39,6 +51,9 @@ test-unit: install ## pure tests, no servers needed
 
 test-integration: services ## tests against real PostgreSQL, NATS and Redis
 	@$(PYTEST) -q -m "postgres or nats or redis"
+
+e2e: services ## end-to-end tests: simulator -> ingestor -> NATS -> writer -> PostgreSQL -> api, gateway
+	@$(PYTEST) -q tests/e2e
 
 test-debug: services ## every test with asyncio debug mode on
 	@PYTHONASYNCIODEBUG=1 $(PYTEST) -q
