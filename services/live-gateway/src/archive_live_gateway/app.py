@@ -168,6 +168,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         allow_firehose=settings.allow_firehose,
         frames_per_second=settings.client_frames_per_second,
     )
+    structlog.contextvars.bind_contextvars(conn_id=client.conn_id, peer=request.remote)
     hub.connect(client)
     started = time.monotonic()
     too_large = False
@@ -188,6 +189,21 @@ async def live(request: web.Request) -> web.StreamResponse:
     finally:
         app[BRIDGE].request_sync(hub.disconnect(client))
         await client.closed()
+    _log_end(client, session, ws, too_large=too_large, started=started, origin=origin)
+    return ws
+
+
+def _log_end(
+    client: Client,
+    session: Session,
+    ws: web.WebSocketResponse,
+    *,
+    too_large: bool,
+    started: float,
+    origin: str | None,
+) -> None:
+    """Count a drop the gateway did not start itself, and write the connection's one log line."""
+    metrics = session.metrics
     if client.closing is not None:
         reason = client.closing.label
     elif isinstance(ws.exception(), TimeoutError):
@@ -198,16 +214,15 @@ async def live(request: web.Request) -> web.StreamResponse:
         metrics.clients_dropped.labels(reason).inc()
     else:
         reason = "client_closed"
+    # The code the gateway sent when it closed, else the one the client (or aiohttp) gave.
+    close_code = client.closing.code if client.closing is not None else ws.close_code
     stats = session.stats
-    dropped = reason not in ("client_closed", "shutdown")
     log.log(
-        WARNING if dropped else INFO,
+        INFO if reason in ("client_closed", "shutdown") else WARNING,
         "connection_closed",
-        conn_id=client.conn_id,
-        peer=request.remote,
         origin=origin,
         reason=reason,
-        close_code=None if ws.close_code is None else int(ws.close_code),
+        close_code=None if close_code is None else int(close_code),
         duration_s=round(time.monotonic() - started, 3),
         frames_in=stats.frames_in,
         frames_refused=stats.refused or {},
@@ -216,7 +231,6 @@ async def live(request: web.Request) -> web.StreamResponse:
         channels_max=stats.max_channels,
         queue_max=client.max_queued,
     )
-    return ws
 
 
 # ---------------------------------------------------------------------------------- ops

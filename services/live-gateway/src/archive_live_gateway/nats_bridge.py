@@ -175,6 +175,8 @@ class NatsBridge:
             self._reconciler = asyncio.get_running_loop().create_task(self._reconcile())
 
     async def _reconcile(self) -> None:
+        # Started from some connection's task: its log fields are not this task's.
+        structlog.contextvars.unbind_contextvars("conn_id", "peer")
         while self._dirty:
             keys, self._dirty = self._dirty, set()
             try:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import aiohttp
+from structlog.testing import capture_logs
 
 from archive_live_gateway.app import create_app, serve
 from archive_live_gateway.settings import GatewaySettings
@@ -73,6 +74,27 @@ async def test_readyz_follows_nats_and_delivery_resumes_after_an_outage(
         frame = await ws.receive_json(timeout=5)
         assert (frame["type"], frame["data"]["id"]) == ("message", message.id)
         await ws.close()
+
+
+async def test_one_canonical_log_line_per_connection(
+    gateway: GatewayFactory, connect: ClientFactory
+) -> None:
+    """A connection's lifetime ends in exactly one `connection_closed` line with its counters."""
+    gw = await gateway()
+    with capture_logs() as logs:
+        client = await connect(gw)
+        await client.subscribe("alpha", "beta")
+        await client.ws.send_str("nope")
+        assert await client.error() == "invalid_json"
+        await client.ws.close()
+        await gw.eventually(lambda: not gw.hub.clients, what="the connection to end")
+    closed = [entry for entry in logs if entry["event"] == "connection_closed"]
+    assert len(closed) == 1
+    line = closed[0]
+    assert line["reason"] == "client_closed"
+    assert line["log_level"] == "info"
+    assert (line["frames_in"], line["frames_refused"]) == (2, {"invalid_json": 1})
+    assert (line["frames_out"], line["channels_max"], line["close_code"]) == (2, 2, 1000)
 
 
 async def test_shutdown_closes_clients_with_1001(

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from nats.errors import SlowConsumerError
 from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
 
 from archive_live_gateway.client import (
     RATE_LIMIT,
@@ -378,6 +380,25 @@ class TestBridge:
         sample = metrics.registry.get_sample_value
         assert sample("archive_live_gateway_events_duplicate_total") == 2
         assert sample("archive_live_gateway_events_received_total", {"type": "message"}) == 2
+
+    async def test_events_nats_drops_for_a_slow_subscription_are_counted(
+        self, parts: tuple[NatsBridge, FakeNats, Hub], metrics: GatewayMetrics
+    ) -> None:
+        """Each event NATS drops past the pending limits counts, and the log line is throttled."""
+        bridge, _, _ = parts
+        with capture_logs() as logs:
+            for _ in range(3):
+                await bridge.on_nats_error(
+                    SlowConsumerError(subject="t1.chat.alpha.message", reply="", sid=1, sub=None)  # type: ignore[arg-type]
+                )
+        assert (
+            metrics.registry.get_sample_value(
+                "archive_live_gateway_queue_dropped_total",
+                {"queue": "nats", "reason": "slow_consumer"},
+            )
+            == 3
+        )
+        assert [entry["event"] for entry in logs] == ["nats_slow_consumer"]
 
     async def test_an_undecodable_event_is_counted_and_skipped(
         self, parts: tuple[NatsBridge, FakeNats, Hub], metrics: GatewayMetrics
