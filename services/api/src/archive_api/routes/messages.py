@@ -101,6 +101,28 @@ def check_query(parameter: str, text: str | None, required: bool) -> str | None:
     return text
 
 
+def message_filter(
+    *,
+    channel_id: int | None,
+    user_id: str | None,
+    since: str | None,
+    until: str | None,
+    include_deleted: bool,
+    deleted_only: bool,
+    search: str | None,
+) -> q.MessageFilter:
+    """The filter of a message listing, from its query parameters (validated here)."""
+    start, end = time_range(since, until)
+    return q.MessageFilter(
+        channel_id=channel_id,
+        user_id=user_id,
+        since=start,
+        until=end,
+        deleted=deleted_mode(include_deleted, deleted_only),
+        query=check_query("search", search, required=False),
+    )
+
+
 def cursor_kind(order: Order, search: bool) -> str:
     return ("ms" if search else "m") + ("d" if order == "desc" else "a")
 
@@ -280,17 +302,17 @@ class MessageController(Controller):
         cursor: CursorParam = None,
         format: FormatParam = None,
     ) -> MessagePage:
-        start, end = time_range(since, until)
         pool = ctx.pool
         channel_id = (await ctx.channels.resolve(pool, "channel", channel)).id if channel else None
         user_id = (await resolve_user(pool, "user", user)).id if user else None
-        f = q.MessageFilter(
+        f = message_filter(
             channel_id=channel_id,
             user_id=user_id,
-            since=start,
-            until=end,
-            deleted=deleted_mode(include_deleted, deleted_only),
-            query=check_query("search", search, required=False),
+            since=since,
+            until=until,
+            include_deleted=include_deleted,
+            deleted_only=deleted_only,
+            search=search,
         )
         return await message_page(
             ctx, request, f, order=order, limit=limit, offset=offset, cursor=cursor, fmt=format

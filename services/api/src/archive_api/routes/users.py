@@ -21,10 +21,8 @@ from archive_api.pagination import (
     decode_cursor,
     encode_cursor,
     from_micros,
-    time_range,
     to_micros,
 )
-from archive_api.queries import messages as mq
 from archive_api.queries import users as uq
 from archive_api.routes.messages import (
     CursorParam,
@@ -34,8 +32,7 @@ from archive_api.routes.messages import (
     OrderParam,
     SinceParam,
     UntilParam,
-    check_query,
-    deleted_mode,
+    message_filter,
     message_page,
 )
 from archive_api.routes.moderation import action_page
@@ -183,17 +180,17 @@ class UserController(Controller):
         cursor: CursorParam = None,
         format: FormatParam = None,
     ) -> MessagePage:
-        start, end = time_range(since, until)
         pool = ctx.pool
         user = await resolve_user(pool, "username", username)
         channel_id = (await ctx.channels.resolve(pool, "channel", channel)).id if channel else None
-        f = mq.MessageFilter(
+        f = message_filter(
             channel_id=channel_id,
             user_id=user.id,
-            since=start,
-            until=end,
-            deleted=deleted_mode(include_deleted, deleted_only),
-            query=check_query("search", search, required=False),
+            since=since,
+            until=until,
+            include_deleted=include_deleted,
+            deleted_only=deleted_only,
+            search=search,
         )
         return await message_page(
             ctx, request, f, order=order, limit=limit, offset=offset, cursor=cursor, fmt=format
