@@ -36,10 +36,12 @@ from archive_api.metrics import ApiMetrics
 from archive_api.ratelimit import RateLimiter, RateLimitMiddleware, client_ip
 from archive_api.routes.admin import ADMIN_HANDLERS
 from archive_api.routes.channels import ChannelController
+from archive_api.routes.config import ConfigController
 from archive_api.routes.health import HealthController
 from archive_api.routes.messages import MessageController
 from archive_api.routes.moderation import ModerationController
 from archive_api.routes.stats import StatsController
+from archive_api.routes.usernotices import UserNoticeController
 from archive_api.routes.users import UserController
 from archive_api.routes.web import web_router
 from archive_api.settings import ApiSettings
@@ -171,9 +173,11 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
         MessageController,
         UserController,
         ModerationController,
+        UserNoticeController,
         ChannelController,
         *ADMIN_HANDLERS,
         StatsController,
+        ConfigController,
     ]
     dist = Path(settings.web_dist) if settings.web_dist else None
     if dist is not None and (dist / "index.html").is_file():

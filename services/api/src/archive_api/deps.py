@@ -36,49 +36,58 @@ BOUNDS_TTL_S: Final = 10.0
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChannelRef:
     id: int
+    """Database key: joins and filters only, never on the wire."""
     login: str
+    twitch_id: str | None
+    """The Twitch room id: what items call `channelId` (null until a line carried it)."""
 
 
 class ChannelDirectory:
-    """Channel id <-> login, cached per process (channels are few), refreshed every 30 s and
-    on any miss, so a channel added a moment ago is found at once."""
+    """Channel id <-> login and room id, cached per process (channels are few), refreshed every
+    30 s and on any miss, so a channel added a moment ago is found at once."""
 
     def __init__(self) -> None:
-        self._by_id: dict[int, str] = {}
-        self._by_login: dict[str, int] = {}
+        self._by_id: dict[int, ChannelRef] = {}
+        self._by_login: dict[str, ChannelRef] = {}
         self._loaded = 0.0
 
     async def refresh(self, db: Any) -> None:
-        rows = await db.fetch("SELECT id, login FROM channels")
-        self._by_id = {row["id"]: row["login"] for row in rows}
-        self._by_login = {row["login"]: row["id"] for row in rows}
+        rows = await db.fetch("SELECT id, login, twitch_id FROM channels")
+        refs = [ChannelRef(row["id"], row["login"], row["twitch_id"]) for row in rows]
+        self._by_id = {ref.id: ref for ref in refs}
+        self._by_login = {ref.login: ref for ref in refs}
         self._loaded = time.monotonic()
 
     def _stale(self) -> bool:
         return time.monotonic() - self._loaded > DIRECTORY_TTL_S
 
-    async def login(self, db: Any, channel_id: int) -> str:
-        if self._stale() or channel_id not in self._by_id:
+    @staticmethod
+    def _unknown(channel_id: int) -> ChannelRef:
+        return ChannelRef(channel_id, f"#{channel_id}", None)
+
+    async def ref(self, db: Any, channel_id: int) -> ChannelRef:
+        """The channel with database key `channel_id`."""
+        ref = self._by_id.get(channel_id)
+        if ref is None or self._stale():
             await self.refresh(db)
-        return self._by_id.get(channel_id, f"#{channel_id}")
+            ref = self._by_id.get(channel_id)
+        return ref or self._unknown(channel_id)
 
-    def login_cached(self, channel_id: int) -> str | None:
-        return self._by_id.get(channel_id)
-
-    async def logins(self, db: Any, ids: set[int]) -> dict[int, str]:
+    async def refs(self, db: Any, ids: set[int]) -> dict[int, ChannelRef]:
+        """The channels with these database keys, in one refresh at most."""
         if self._stale() or not ids <= self._by_id.keys():
             await self.refresh(db)
-        return {i: self._by_id.get(i, f"#{i}") for i in ids}
+        return {i: self._by_id.get(i) or self._unknown(i) for i in ids}
 
     async def resolve(self, db: Any, parameter: str, value: str) -> ChannelRef:
         """The channel named `value` (a login, `#` and case forgiven); 404 naming `parameter`."""
         login = normalise_login(parameter, value)
         if self._stale() or login not in self._by_login:
             await self.refresh(db)
-        channel_id = self._by_login.get(login)
-        if channel_id is None:
+        ref = self._by_login.get(login)
+        if ref is None:
             raise NotFoundError(f"{parameter}: no channel named {login!r} in the archive")
-        return ChannelRef(channel_id, login)
+        return ref
 
 
 def normalise_login(parameter: str, value: str) -> str:

@@ -8,14 +8,9 @@ from typing import Any
 
 import asyncpg
 
-from archive_api.schemas import (
-    ChannelOut,
-    Gap,
-    Highlight,
-    MessageOut,
-    ModActionOut,
-    UserSummary,
-)
+from archive_api.deps import ChannelRef
+from archive_api.schemas import ChannelOut, Gap, UserSummary
+from twitch_archive.views import HighlightView, MessageView, ModActionView, UserNoticeView
 
 
 def _as_is(items: Any) -> Any:
@@ -27,18 +22,18 @@ def _as_is(items: Any) -> Any:
 
 def message(
     row: asyncpg.Record,
-    channel: str,
+    channel: ChannelRef,
     highlights: re.Pattern[str] | None = None,
-) -> MessageOut:
-    """A messages row (queries.messages.COLUMNS) as a response Struct."""
+) -> MessageView:
+    """A messages row (queries.messages.COLUMNS) as the item the live feed sends too."""
     text: str = row["text"]
     marks = None
     if highlights is not None:
-        marks = [Highlight(start=m.start(), end=m.end()) for m in highlights.finditer(text)]
-    return MessageOut(
+        marks = [HighlightView(start=m.start(), end=m.end()) for m in highlights.finditer(text)]
+    return MessageView(
         id=row["id"],
-        channel=channel,
-        channel_id=row["channel_id"],
+        channel=channel.login,
+        channel_id=channel.twitch_id,
         sent_at=row["sent_at"],
         user_id=row["user_id"],
         user_login=row["user_login"],
@@ -56,15 +51,16 @@ def message(
         source_channel_id=row["source_channel_id"],
         deleted=row["deleted_at"] is not None,
         deleted_at=row["deleted_at"],
-        highlights=marks,
+        highlights=None if marks is None else tuple(marks),
     )
 
 
-def mod_action(row: asyncpg.Record, channel: str) -> ModActionOut:
-    return ModActionOut(
+def mod_action(row: asyncpg.Record, channel: ChannelRef) -> ModActionView:
+    """A mod_actions row as the item the live feed sends too."""
+    return ModActionView(
         id=row["id"],
-        channel=channel,
-        channel_id=row["channel_id"],
+        channel=channel.login,
+        channel_id=channel.twitch_id,
         action=row["action"],
         created_at=row["created_at"],
         target_user_id=row["target_user_id"],
@@ -75,6 +71,24 @@ def mod_action(row: asyncpg.Record, channel: str) -> ModActionOut:
         moderator_id=row["moderator_id"],
         moderator_login=row["moderator_login"],
         reason=row["reason"],
+    )
+
+
+def usernotice(row: asyncpg.Record, channel: ChannelRef) -> UserNoticeView:
+    """A usernotices row as the item the live feed sends too."""
+    return UserNoticeView(
+        id=row["id"],
+        channel=channel.login,
+        channel_id=channel.twitch_id,
+        sent_at=row["sent_at"],
+        notice_type=row["notice_type"],
+        message_id=row["message_id"],
+        user_id=row["user_id"],
+        user_login=row["user_login"],
+        display_name=row["display_name"],
+        text=row["text"],
+        system_msg=row["system_msg"],
+        params=row["params"],
     )
 
 
@@ -123,7 +137,7 @@ CSV_HEADER = (
 )  # fmt: skip
 
 
-def csv_row(out: MessageOut, encode: Any) -> list[Any]:
+def csv_row(out: MessageView, encode: Any) -> list[Any]:
     """One CSV record of a message (`encode`: JSON encoder for the list columns)."""
     return [
         out.id,

@@ -1,7 +1,9 @@
 """REST bodies: msgspec Structs, camelCase on the wire (`hasMore`).
 
 These are the api's own shapes, never the event Structs of `twitch_archive.events`: the REST
-audience and the event contract evolve at different speeds. Times are RFC 3339 strings in UTC.
+audience and the event contract evolve at different speeds. The items themselves (a message, a
+mod action) are `twitch_archive.views`, shared with the live gateway, so a client renders a live
+frame and a stored item with the same code. Times are RFC 3339 strings in UTC.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from typing import Literal
 
 import msgspec
 
+from twitch_archive.views import MessageView, ModActionView, UserNoticeView
+
 
 class Body(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
     """Base of every response body."""
@@ -19,62 +23,10 @@ class Body(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 # ------------------------------------------------------------------------------- messages
 
 
-class Badge(Body, frozen=True):
-    """A chat badge: `moderator/1` is {"name": "moderator", "version": "1"}."""
-
-    name: str
-    version: str
-
-
-class Emote(Body, frozen=True):
-    """An emote: code point offsets into `text`, `end` inclusive (Twitch's rule)."""
-
-    id: str
-    start: int
-    end: int
-
-
-class Highlight(Body, frozen=True):
-    """A matched word of a search: code point offsets into `text`, `end` exclusive."""
-
-    start: int
-    end: int
-
-
-class MessageOut(Body, frozen=True):
-    """One chat message."""
-
-    id: str
-    channel: str
-    """Channel login (current)."""
-    channel_id: int
-    sent_at: datetime
-    """Twitch's tmi-sent-ts."""
-    user_id: str | None
-    user_login: str | None
-    """Login at the time the message was sent."""
-    display_name: str | None
-    text: str
-    is_action: bool
-    badges: list[Badge]
-    badge_info: list[Badge]
-    emotes: list[Emote]
-    color: str | None
-    bits: int | None
-    first_msg: bool
-    reply_parent_msg_id: str | None
-    reply_parent_user_login: str | None
-    source_channel_id: str | None
-    deleted: bool
-    deleted_at: datetime | None
-    highlights: list[Highlight] | None = None
-    """Search results only: the ranges of `text` that matched."""
-
-
 class MessagePage(Body, frozen=True):
     """A page of messages: the seed's `{messages, total, hasMore}` plus the cursor."""
 
-    messages: list[MessageOut]
+    messages: list[MessageView]
     total: int
     """Rows matching the filters, counted up to TOTAL_COUNT_CAP."""
     total_is_exact: bool
@@ -87,10 +39,10 @@ class MessagePage(Body, frozen=True):
 class MessageContext(Body, frozen=True):
     """A message and the messages around it in its channel."""
 
-    message: MessageOut
-    before: list[MessageOut]
+    message: MessageView
+    before: list[MessageView]
     """Oldest first, ending just before `message`."""
-    after: list[MessageOut]
+    after: list[MessageView]
     """Oldest first, starting just after `message`."""
 
 
@@ -124,7 +76,8 @@ class UserChannel(Body, frozen=True):
     """A user's activity in one channel."""
 
     channel: str
-    channel_id: int
+    channel_id: str | None
+    """Twitch room id."""
     messages: int
     first_seen: datetime
     last_seen: datetime
@@ -182,27 +135,16 @@ class UserNames(Body, frozen=True):
 # ------------------------------------------------------------------------------- moderation
 
 
-class ModActionOut(Body, frozen=True):
-    """A moderation action: ban, timeout, clear, delete, unban, ..."""
-
-    id: str
-    channel: str
-    channel_id: int
-    action: str
-    created_at: datetime
-    target_user_id: str | None
-    target_user_login: str | None
-    duration_seconds: int | None
-    target_message_id: str | None
-    message_text: str | None
-    moderator_id: str | None
-    """Null for IRC-sourced actions: IRC never names the moderator."""
-    moderator_login: str | None
-    reason: str | None
-
-
 class ModActionPage(Body, frozen=True):
-    mod_actions: list[ModActionOut]
+    mod_actions: list[ModActionView]
+    total: int
+    total_is_exact: bool
+    has_more: bool
+    next_cursor: str | None
+
+
+class UserNoticePage(Body, frozen=True):
+    usernotices: list[UserNoticeView]
     total: int
     total_is_exact: bool
     has_more: bool
@@ -210,7 +152,7 @@ class ModActionPage(Body, frozen=True):
 
 
 class ModActionList(Body, frozen=True):
-    mod_actions: list[ModActionOut]
+    mod_actions: list[ModActionView]
 
 
 class ModeratorCount(Body, frozen=True):
@@ -386,3 +328,13 @@ class ControlAccepted(Body, frozen=True):
 class Health(Body, frozen=True):
     status: Literal["ok", "degraded", "unavailable"]
     checks: dict[str, str]
+
+
+# ------------------------------------------------------------------------------- dashboard
+
+
+class ClientConfig(Body, frozen=True):
+    """Deployment facts the dashboard reads once at start."""
+
+    live_url: str
+    """WebSocket URL of the live feed, absolute or relative to the page's origin."""

@@ -48,6 +48,13 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     web_dist: str | None = None
     """Folder of the built dashboard (web/dist) served at `/`, with index.html for client
     routes; unset or missing: not served."""
+    live_url: str | None = None
+    """WebSocket URL of the live gateway that `GET /api/config` hands the dashboard: absolute
+    (`wss://live.example/api/live`) or a path on the dashboard's own origin (`/api/live`, behind
+    a proxy that routes it to the gateway). Unset: the host the page was loaded from, on
+    GATEWAY_PORT, which is how `make run` lays the services out."""
+    gateway_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8001
+    """Port of the live gateway on the api's host, for the default `live_url`."""
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client IP (uvicorn's option)."""
     db_pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
+
+from twitch_archive.views import message_view, mod_action_view
 
 ALL_FIELDS = {
     "id", "channel", "channelId", "sentAt", "userId", "userLogin", "displayName", "text",
@@ -53,6 +56,24 @@ async def test_message_fields_round_trip_from_the_event(client, seed):
     assert body["emotes"] == [{"id": "25", "start": 12, "end": 16}]
     assert body["userId"] == kappa.user_id
     assert body["color"] == "#1E90FF"
+
+
+def on_the_wire(item: msgspec.Struct) -> object:
+    return msgspec.json.decode(msgspec.json.encode(item))
+
+
+async def test_items_are_what_the_live_feed_sends(client, seed):
+    """A stored message and a stored mod action are, key for key, the item the live gateway
+    builds from the same event (twitch_archive.views): one renderer serves both. channelId is
+    the Twitch room id, never a database key."""
+    live = on_the_wire(message_view(seed.messages[0]))
+    stored = (await client.get(f"/api/messages/{seed.messages[0].id}")).json()
+    assert stored == live
+    assert stored["channelId"] == seed.messages[0].channel_id
+    action = next(a for a in seed.actions if a.action == "ban")
+    listed = (await client.get("/api/mod-actions", params={"type": "ban"})).json()["modActions"]
+    stored_action = next(a for a in listed if a["id"] == action.id)
+    assert stored_action == on_the_wire(mod_action_view(action))
 
 
 @pytest.mark.parametrize("order", ["desc", "asc"])

@@ -93,3 +93,19 @@ async def test_validation_errors_use_the_error_shape_without_a_database():
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_parameter"
     assert response.json()["detail"].startswith("limit:")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "base_url", "expected"),
+    [
+        ({}, "http://archive.lan:8000", "ws://archive.lan:8001/api/live"),
+        ({"gateway_port": 9001}, "https://archive.example", "wss://archive.example:9001/api/live"),
+        ({"live_url": "/api/live"}, "http://archive.lan:8000", "/api/live"),
+    ],
+)
+async def test_the_dashboard_learns_where_the_live_feed_is(overrides, base_url, expected):
+    """GET /api/config: LIVE_URL as set, else the gateway's port on the host the page used."""
+    client = AsyncTestClient(app_with(**overrides), base_url=base_url)
+    response = await client.get("/api/config")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"liveUrl": expected}

@@ -31,7 +31,8 @@ from archive_api.pagination import (
     to_micros,
 )
 from archive_api.queries import messages as q
-from archive_api.schemas import MessageContext, MessageOut, MessagePage
+from archive_api.schemas import MessageContext, MessagePage
+from twitch_archive.views import MessageView
 
 log = structlog.get_logger("archive_api.routes.messages")
 
@@ -186,8 +187,8 @@ async def message_page(
     else:
         counted = await ctx.counts.get(("m", f), lambda: q.count_capped(pool, f, cap))
         total, exact = capped_total(counted, cap)
-    logins = await ctx.channels.logins(pool, {row["channel_id"] for row in rows})
-    out = [present.message(row, logins[row["channel_id"]], pattern) for row in rows]
+    refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
+    out = [present.message(row, refs[row["channel_id"]], pattern) for row in rows]
     next_cursor = None
     if has_more and out:
         last = rows[-1]
@@ -224,10 +225,8 @@ async def export(
             chunk: list[bytes] = []
             count = 0
             async for row in conn.cursor(sql, *args, prefetch=EXPORT_FETCH):
-                login = ctx.channels.login_cached(row["channel_id"])
-                if login is None:
-                    login = await ctx.channels.login(pool, row["channel_id"])
-                item = present.message(row, login, pattern)
+                channel = await ctx.channels.ref(pool, row["channel_id"])
+                item = present.message(row, channel, pattern)
                 if output == "ndjson":
                     chunk.append(_json.encode(item) + b"\n")
                 else:
@@ -375,12 +374,12 @@ class MessageController(Controller):
     @get("/{message_id:str}", summary="One message")
     async def get_message(
         self, ctx: Ctx, message_id: Annotated[str, PathParameter(description="Message id.")]
-    ) -> MessageOut:
+    ) -> MessageView:
         pool = ctx.pool
         row = await q.by_id(pool, check_message_id(message_id))
         if row is None:
             raise NotFoundError(f"id: no message {message_id[:80]!r}")
-        return present.message(row, await ctx.channels.login(pool, row["channel_id"]))
+        return present.message(row, await ctx.channels.ref(pool, row["channel_id"]))
 
     @get(
         "/{message_id:str}/context",
@@ -405,11 +404,11 @@ class MessageController(Controller):
         earlier, later = await q.around(
             pool, row["channel_id"], key, before, after, "include" if include_deleted else "exclude"
         )
-        login = await ctx.channels.login(pool, row["channel_id"])
+        channel = await ctx.channels.ref(pool, row["channel_id"])
         return MessageContext(
-            message=present.message(row, login),
-            before=[present.message(r, login) for r in earlier],
-            after=[present.message(r, login) for r in later],
+            message=present.message(row, channel),
+            before=[present.message(r, channel) for r in earlier],
+            after=[present.message(r, channel) for r in later],
         )
 
 

@@ -95,13 +95,13 @@ async def action_page(
     else:
         counted = await ctx.counts.get(("a", f), lambda: aq.count_capped(pool, f, cap))
         total, exact = capped_total(counted, cap)
-    logins = await ctx.channels.logins(pool, {row["channel_id"] for row in rows})
+    refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
     next_cursor = None
     if has_more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(kind, to_micros(last["created_at"]), last["id"])
     return ModActionPage(
-        mod_actions=[present.mod_action(row, logins[row["channel_id"]]) for row in rows],
+        mod_actions=[present.mod_action(row, refs[row["channel_id"]]) for row in rows],
         total=total,
         total_is_exact=exact,
         has_more=has_more,
@@ -196,9 +196,9 @@ class ModerationController(Controller):
         pool = ctx.pool
         channel_id = (await ctx.channels.resolve(pool, "channel", channel)).id if channel else None
         rows = await aq.page(pool, aq.ActionFilter(channel_id=channel_id), "desc", None, limit)
-        logins = await ctx.channels.logins(pool, {row["channel_id"] for row in rows})
+        refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
         return ModActionList(
-            mod_actions=[present.mod_action(row, logins[row["channel_id"]]) for row in rows]
+            mod_actions=[present.mod_action(row, refs[row["channel_id"]]) for row in rows]
         )
 
     @get(

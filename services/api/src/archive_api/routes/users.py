@@ -55,11 +55,11 @@ UsernameParam = Annotated[
 async def user_channels(ctx: Ctx, user_id: str, limit: int) -> list[UserChannel]:
     pool = ctx.pool
     rows = await uq.channels_of(pool, user_id, limit)
-    logins = await ctx.channels.logins(pool, {row["channel_id"] for row in rows})
+    refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
     return [
         UserChannel(
-            channel=logins[row["channel_id"]],
-            channel_id=row["channel_id"],
+            channel=refs[row["channel_id"]].login,
+            channel_id=refs[row["channel_id"]].twitch_id,
             messages=row["messages"],
             first_seen=row["first_seen_at"],
             last_seen=row["last_seen_at"],
