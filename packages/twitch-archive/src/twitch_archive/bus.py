@@ -10,7 +10,8 @@ import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js import api as js_api
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
 
 from twitch_archive.events import ChatEvent
 from twitch_archive.subjects import HEADER_MSG_ID, Names
@@ -32,8 +33,15 @@ class StreamSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Stream replicas: 3 on a three-node NATS cluster."""
 
 
+def nats_servers(url: str) -> list[str]:
+    """NATS_URL as a server list: `nats://a:4222,nats://b:4222` names every node of a cluster,
+    so a client starts (and fails over) whichever node is down."""
+    return [part.strip() for part in url.split(",") if part.strip()]
+
+
 async def connect_nats(url: str, *, name: str, **options: Any) -> NatsClient:
-    """Connect to NATS, retrying forever in the background after the first connection."""
+    """Connect to NATS (one URL, or several comma-separated), retrying forever in the
+    background after the first connection."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats_error", error=str(exc) or type(exc).__name__)
@@ -53,7 +61,25 @@ async def connect_nats(url: str, *, name: str, **options: Any) -> NatsClient:
         "disconnected_cb": on_disconnected,
         "reconnected_cb": on_reconnected,
     }
-    return await nats.connect(url, **{**defaults, **options})
+    return await nats.connect(nats_servers(url), **{**defaults, **options})
+
+
+async def ensure_bucket(
+    js: JetStreamContext, bucket: str, *, ttl_s: float | None = None, replicas: int = 1
+) -> KeyValue:
+    """Open a KV bucket, creating it (history 1, file storage) if it does not exist yet; safe
+    when several replicas or services race to create it."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        pass
+    config = js_api.KeyValueConfig(
+        bucket=bucket, history=1, ttl=ttl_s, storage=js_api.StorageType.FILE, replicas=replicas
+    )
+    try:
+        return await js.create_key_value(config)
+    except BadRequestError:
+        return await js.key_value(bucket)  # another process created it first
 
 
 async def _ensure_stream(js: JetStreamContext, config: js_api.StreamConfig) -> None:

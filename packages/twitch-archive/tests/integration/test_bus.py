@@ -6,7 +6,15 @@ import asyncio
 
 from nats.js import JetStreamContext
 
-from twitch_archive.bus import StreamSettings, ensure_streams, event_subject, publish_event
+from twitch_archive.bus import (
+    StreamSettings,
+    connect_nats,
+    ensure_bucket,
+    ensure_streams,
+    event_subject,
+    nats_servers,
+    publish_event,
+)
 from twitch_archive.codec import encode_event
 from twitch_archive.events import Message, ModAction
 from twitch_archive.subjects import Names
@@ -50,3 +58,32 @@ def test_event_subject_follows_channel_and_type(names: Names) -> None:
     """Each event goes to `chat.<channel>.<type>` under the namespace."""
     action = ModAction(id="x", channel="somechannel", ts=1, action="ban")
     assert event_subject(names, action) == f"{names.ns}chat.somechannel.mod_action"
+
+
+def test_nats_url_may_list_every_node_of_a_cluster() -> None:
+    assert nats_servers("nats://a:4222, nats://b:4222,,") == ["nats://a:4222", "nats://b:4222"]
+    assert nats_servers("nats://a:4222") == ["nats://a:4222"]
+
+
+async def test_a_node_that_is_down_does_not_stop_the_connection(nats_url: str) -> None:
+    """With a dead node listed first, the client connects to the live one."""
+    nc = await connect_nats(f"nats://127.0.0.1:1,{nats_url}", name="bus-test", dont_randomize=True)
+    try:
+        assert nc.is_connected
+        assert nc.connected_url is not None
+        assert nc.connected_url.port != 1
+    finally:
+        await nc.close()
+
+
+async def test_buckets_are_created_once_with_their_replicas(
+    js: JetStreamContext, names: Names
+) -> None:
+    first, second = await asyncio.gather(
+        ensure_bucket(js, names.channels_bucket, replicas=1),
+        ensure_bucket(js, names.channels_bucket, replicas=1),
+    )
+    await first.put("alpha", b"{}")
+    assert (await second.get("alpha")).value == b"{}"
+    status = await first.status()
+    assert status.bucket == names.channels_bucket

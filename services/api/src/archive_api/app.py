@@ -142,7 +142,12 @@ def build_context(settings: ApiSettings, registry: CollectorRegistry | None = No
         redis=guard,
         cache=Cache(guard, settings.redis_prefix, settings.cache_ttl_s, metrics),
         limiter=RateLimiter(guard, settings.redis_prefix, settings.rate_limit_per_minute, metrics),
-        desired=DesiredSet(settings.nats_url, Names(ns=settings.nats_namespace), metrics),
+        desired=DesiredSet(
+            settings.nats_url,
+            Names(ns=settings.nats_namespace),
+            metrics,
+            replicas=settings.nats_replicas,
+        ),
         exports=asyncio.Semaphore(max(1, settings.db_pool_max // 2)),
         counts=Memo(settings.cache_ttl_s),
     )

@@ -16,14 +16,13 @@ import asyncpg
 import structlog
 from nats.aio.client import Client as NatsClient
 from nats.errors import Error as NatsError
-from nats.js import api as js_api
-from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from archive_api.errors import UnavailableError
 from archive_api.metrics import ApiMetrics
 from twitch_archive import control
-from twitch_archive.bus import connect_nats
+from twitch_archive.bus import connect_nats, ensure_bucket
 from twitch_archive.subjects import Names, validate_channel
 
 log = structlog.get_logger("archive_api.desired")
@@ -34,9 +33,12 @@ NATS_ERRORS = (NatsError, OSError, TimeoutError)
 class DesiredSet:
     """Writes the KV bucket and publishes control messages; reconciles on (re)connect."""
 
-    def __init__(self, nats_url: str, names: Names, metrics: ApiMetrics) -> None:
+    def __init__(
+        self, nats_url: str, names: Names, metrics: ApiMetrics, *, replicas: int = 1
+    ) -> None:
         self._url = nats_url
         self.names = names
+        self.replicas = replicas
         self._metrics = metrics
         self.nc: NatsClient | None = None
         self.kv: KeyValue | None = None
@@ -106,18 +108,9 @@ class DesiredSet:
 
     async def _ensure_bucket(self) -> KeyValue:
         assert self.nc is not None
-        js = self.nc.jetstream()
-        bucket = self.names.channels_bucket
-        try:
-            return await js.key_value(bucket)
-        except BucketNotFoundError:
-            pass
-        try:
-            return await js.create_key_value(
-                js_api.KeyValueConfig(bucket=bucket, history=1, storage=js_api.StorageType.FILE)
-            )
-        except BadRequestError:
-            return await js.key_value(bucket)  # an ingestor created it meanwhile
+        return await ensure_bucket(
+            self.nc.jetstream(), self.names.channels_bucket, replicas=self.replicas
+        )
 
     async def _reconcile_logged(self) -> None:
         try:

@@ -25,6 +25,9 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     """NATS server: channel management writes the KV bucket and notifies ingestors through it."""
     nats_namespace: str = ""
     """Prefix of every subject and bucket: empty in production, `t<runid>.` in tests."""
+    nats_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    """Copies JetStream keeps of the channels KV bucket if the api creates it: 3 on a
+    three-node NATS cluster."""
     redis_url: str = DEFAULT_REDIS_URL
     """Redis shared by every replica: rate-limit counters and the stats cache."""
     redis_prefix: str = "archive:"

@@ -46,7 +46,7 @@ class IngestorApp:
     ) -> None:
         self.settings = settings
         self.stream_settings = stream_settings or StreamSettings(
-            max_bytes=settings.stream_max_bytes
+            max_bytes=settings.stream_max_bytes, replicas=settings.nats_replicas
         )
         self.registry = registry if registry is not None else CollectorRegistry()
         self.names = names if names is not None else Names(ns=settings.nats_namespace)

@@ -24,14 +24,13 @@ from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js import api as js_api
-from nats.js.errors import BadRequestError, BucketNotFoundError
 from nats.js.kv import KeyValue
 
 from archive_ingestor.gaps import GapTracker
 from archive_ingestor.metrics import IngestorMetrics
 from archive_ingestor.pool import Pool
 from archive_ingestor.settings import IngestorSettings
+from twitch_archive.bus import ensure_bucket
 from twitch_archive.control import CHANNEL_KV_VALUE, decode_control
 from twitch_archive.subjects import Names, validate_channel
 
@@ -123,21 +122,6 @@ class _Handover:
     deadline: float
 
 
-async def ensure_bucket(js: JetStreamContext, bucket: str, ttl_s: float | None = None) -> KeyValue:
-    """Open a KV bucket, creating it (history 1) if it does not exist yet (replica-safe)."""
-    try:
-        return await js.key_value(bucket)
-    except BucketNotFoundError:
-        pass
-    config = js_api.KeyValueConfig(
-        bucket=bucket, history=1, ttl=ttl_s, storage=js_api.StorageType.FILE
-    )
-    try:
-        return await js.create_key_value(config)
-    except BadRequestError:
-        return await js.key_value(bucket)  # another replica created it first
-
-
 class Assignment:
     """Keeps the pool's channels equal to this replica's share of the desired set."""
 
@@ -187,9 +171,15 @@ class Assignment:
     async def start(self, ready_timeout_s: float = 10.0) -> None:
         """Open (or create) the buckets, seed, heartbeat, read both buckets and assign."""
         settings = self._settings
-        self._channels_kv = await ensure_bucket(self._js, self._names.channels_bucket)
+        replicas = settings.nats_replicas
+        self._channels_kv = await ensure_bucket(
+            self._js, self._names.channels_bucket, replicas=replicas
+        )
         self._ingestors_kv = await ensure_bucket(
-            self._js, self._names.ingestors_bucket, ttl_s=max(60.0, 6 * settings.heartbeat_ttl_s)
+            self._js,
+            self._names.ingestors_bucket,
+            ttl_s=max(60.0, 6 * settings.heartbeat_ttl_s),
+            replicas=replicas,
         )
         await self._seed()
         self.view = view_of([self.me])

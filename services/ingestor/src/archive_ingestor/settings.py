@@ -76,6 +76,10 @@ class IngestorSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     """Cap on the chat stream's disk use (JetStream reserves a cap up front); -1: no cap of its
     own, so the stream is bounded by its age limit and the server's JetStream storage limit."""
 
+    nats_replicas: Annotated[int, msgspec.Meta(ge=1, le=5)] = 1
+    """Copies JetStream keeps of the chat stream, the dead-letter stream and the KV buckets
+    when this replica creates them: 3 on a three-node NATS cluster, so a node can fail."""
+
     heartbeat_s: Seconds = 2.0
     """How often this replica renews its heartbeat in the ingestors KV bucket."""
     heartbeat_ttl_s: Seconds = 10.0
