@@ -5,6 +5,7 @@ ArchiveError
  +-- IrcParseError      a raw IRC line that cannot be parsed (closed set of reasons)
  +-- ConfigError        an invalid setting in the environment
  +-- MigrationError     a schema migration that cannot be applied
+ +-- BackupError        a backup or restore that cannot be done (tool missing, corrupt dump)
 """
 
 from __future__ import annotations
@@ -61,3 +62,7 @@ class ConfigError(ArchiveError):
 
 class MigrationError(ArchiveError):
     """A schema migration could not be applied."""
+
+
+class BackupError(ArchiveError):
+    """A backup or a restore could not be done; the message says why."""

@@ -99,3 +99,21 @@ class ToolSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     """Folder of numbered SQL migrations; by default the repository's `schema/`."""
     log_level: LogLevel = "info"
     """Log verbosity: debug, info, warning or error."""
+
+
+class BackupSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
+    """Settings of `twitch-archive backup` and `restore`; their command-line options win."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    """Database `backup` dumps and `restore` restores into (created when missing)."""
+    backup_dir: str | None = None
+    """Folder of the dumps (`--dir`); backup needs one of the two."""
+    backup_keep: Annotated[int, msgspec.Meta(ge=1)] = 7
+    """Newest dumps of the database kept in the folder after each backup (`--keep`)."""
+    backup_every: str | None = None
+    """Repeat interval such as `24h` (`--every`); unset takes one backup and exits."""
+    pg_bin_dir: str | None = None
+    """Folder of pg_dump and pg_restore; by default PATH, then the newest
+    /usr/lib/postgresql/<major>/bin. They must be at least the server's major version."""
+    log_level: LogLevel = "info"
+    """Log verbosity: debug, info, warning or error."""
