@@ -67,6 +67,15 @@ async def test_lookup_by_twitch_id(client):
     assert by_id == by_login
 
 
+async def test_a_user_who_never_renamed_has_one_name(client, seed):
+    """/names of a user with one login lists that login, current, over the time they chatted."""
+    body = (await client.get("/api/users/viewer_one/names")).json()
+    assert [(n["login"], n["current"]) for n in body["names"]] == [("viewer_one", True)]
+    profile = (await client.get("/api/users/viewer_one")).json()
+    assert body["names"][0]["firstSeen"] == profile["firstSeen"]
+    assert body["names"][0]["lastSeen"] == profile["lastSeen"]
+
+
 async def test_names_history(client):
     """/names lists every login of the id, newest first, marking the current one."""
     body = (await client.get("/api/users/new_name/names")).json()

@@ -65,8 +65,10 @@ async def test_the_dashboard_is_served_with_an_index_fallback(dist):
     client = AsyncTestClient(app_with(web_dist=str(dist)))
     index = await client.get("/")
     assert index.text == "<html>dashboard</html>"
+    assert index.headers["content-type"].startswith("text/html")
     asset = await client.get("/assets/app.js")
     assert asset.text == "console.log(1)"
+    assert "javascript" in asset.headers["content-type"]
     assert "immutable" in asset.headers["cache-control"]
     route = await client.get("/user/somebody")
     assert route.text == "<html>dashboard</html>"

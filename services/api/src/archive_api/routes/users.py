@@ -261,17 +261,20 @@ class UserController(Controller):
     async def user_names(self, ctx: Ctx, username: UsernameParam) -> UserNames:
         pool = ctx.pool
         user = await resolve_user(pool, "username", username)
-        rows = await uq.names(pool, user.id)
-        return UserNames(
-            id=user.id,
-            login=user.login,
-            names=[
-                UserName(
-                    login=row["login"],
-                    first_seen=row["first_seen_at"],
-                    last_seen=row["last_seen_at"],
-                    current=row["login"] == user.login,
-                )
-                for row in rows
-            ],
-        )
+        names = [
+            UserName(
+                login=row["login"],
+                first_seen=row["first_seen_at"],
+                last_seen=row["last_seen_at"],
+                current=row["login"] == user.login,
+            )
+            for row in await uq.names(pool, user.id)
+        ]
+        if not any(name.current for name in names):
+            # user_names starts at a user's first rename: until then the one login they have
+            # had is the users row's, over the whole time they have been seen.
+            current = UserName(
+                login=user.login, first_seen=user.first_seen, last_seen=user.last_seen, current=True
+            )
+            names.insert(0, current)
+        return UserNames(id=user.id, login=user.login, names=names)

@@ -29,7 +29,7 @@ def web_router(dist: Path) -> Router:
 
     @get("/", include_in_schema=False, sync_to_thread=False)
     def web_index() -> File:
-        return File(index, content_disposition_type="inline")
+        return File(index, filename=index.name, content_disposition_type="inline")
 
     @get("/{path:path}", include_in_schema=False, sync_to_thread=False)
     def web_file(path: FromPath[str]) -> File:
@@ -39,6 +39,10 @@ def web_router(dist: Path) -> Router:
             headers["Cache-Control"] = "public, max-age=31536000, immutable"
         else:
             headers["Cache-Control"] = "no-cache"
-        return File(target, content_disposition_type="inline", headers=headers)
+        # The file name gives the media type (text/html, text/javascript, text/css): without
+        # it every file is application/octet-stream and a browser downloads the page.
+        return File(
+            target, filename=target.name, content_disposition_type="inline", headers=headers
+        )
 
     return Router(path="/", route_handlers=[web_index, web_file])
