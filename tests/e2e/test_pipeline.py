@@ -7,131 +7,19 @@ this run's database, NATS namespace and Redis prefix.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import asyncpg
 import msgspec
-import pytest
 
-from twitch_archive.simulator import SimulatorHandle, run_simulator
-from twitch_archive.subjects import Names
+from twitch_archive.simulator import SimulatorHandle
+
+if TYPE_CHECKING:
+    from conftest import Stack
 
 WATCHED = "e2e_alpha"
 OTHER = "e2e_beta"
-BIN = Path(sys.executable).parent
-TIMEOUT_S = 45.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + TIMEOUT_S
-    while asyncio.get_running_loop().time() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-class Stack:
-    """The four archive services as child processes, with their URLs."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env = env
-        self.logs = logs
-        self.api = f"http://127.0.0.1:{env['API_PORT']}"
-        self.gateway = f"ws://127.0.0.1:{env['GATEWAY_PORT']}/api/live"
-        self.gateway_http = f"http://127.0.0.1:{env['GATEWAY_PORT']}"
-        self.processes: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, script: str, **extra: str) -> None:
-        with (self.logs / f"{name}.log").open("wb") as log:
-            self.processes[name] = subprocess.Popen(
-                [str(BIN / script)], env={**self.env, **extra}, stdout=log, stderr=log
-            )
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for name, process in self.processes.items():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                pytest.fail(f"{name} did not stop within 15 s of SIGTERM")
-
-    def tail(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n" + path.read_text(errors="replace")[-2000:]
-            for path in sorted(self.logs.glob("*.log"))
-        )
-
-
-@pytest.fixture
-def e2e_names(names: Names) -> Names:
-    """A namespace of this test's own inside the run's namespace."""
-    return Names(ns=f"{names.ns}e2e.")
-
-
-@pytest.fixture
-async def simulator() -> AsyncIterator[SimulatorHandle]:
-    """The simulated Twitch with two channels of steady traffic."""
-    async with run_simulator(channels=[WATCHED, OTHER], rate=25.0, seed=None) as sim:
-        yield sim
-
-
-@pytest.fixture
-def stack(
-    pg_url: str,
-    nats_url: str,
-    redis_url: str,
-    redis_prefix: str,
-    e2e_names: Names,
-    simulator: SimulatorHandle,
-    tmp_path: Path,
-) -> Iterator[Stack]:
-    """Ingestor, writer, api and gateway processes wired to the simulator and this run's servers."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": pg_url,
-        "NATS_URL": nats_url,
-        "NATS_NAMESPACE": e2e_names.ns,
-        "REDIS_URL": redis_url,
-        "REDIS_PREFIX": f"{redis_prefix}e2e:",
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "API_PORT": str(_free_port()),
-        "GATEWAY_PORT": str(_free_port()),
-        "LOG_LEVEL": "info",
-    }
-    stack = Stack(env, tmp_path)
-    stack.start(
-        "ingestor",
-        "archive-ingestor",
-        TWITCH_IRC_URL=simulator.irc_url,
-        CHANNELS=f"{WATCHED},{OTHER}",
-        METRICS_PORT=str(_free_port()),
-    )
-    stack.start("writer", "archive-writer", METRICS_PORT=str(_free_port()))
-    stack.start("api", "archive-api")
-    stack.start("gateway", "archive-live-gateway")
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 async def _ready(http: aiohttp.ClientSession, url: str) -> bool:
@@ -171,8 +59,8 @@ async def test_every_sent_event_is_archived_once_and_live_subscribers_get_their_
     received: list[dict[str, Any]] = []
     async with aiohttp.ClientSession() as http:
         try:
-            await _until(lambda: _ready(http, f"{stack.api}/readyz"), "the api to be ready")
-            await _until(lambda: _ready(http, f"{stack.gateway_http}/readyz"), "the gateway")
+            await stack.until(lambda: _ready(http, f"{stack.api}/readyz"), "the api to be ready")
+            await stack.until(lambda: _ready(http, f"{stack.gateway_http}/readyz"), "the gateway")
             async with http.ws_connect(stack.gateway) as ws:
                 await ws.send_json({"action": "subscribe", "channels": [WATCHED]})
                 ack = await ws.receive_json(timeout=10)
@@ -181,7 +69,7 @@ async def test_every_sent_event_is_archived_once_and_live_subscribers_get_their_
                 async def traffic_flowing() -> bool:
                     return all(simulator.sent_ids(c) for c in (WATCHED, OTHER))
 
-                await _until(traffic_flowing, "the ingestor to join both channels")
+                await stack.until(traffic_flowing, "the ingestor to join both channels")
 
                 async def read_feed() -> None:
                     # Appended one by one: the task is cancelled, never finished.
@@ -222,7 +110,7 @@ async def test_every_sent_event_is_archived_once_and_live_subscribers_get_their_
                             return False
                     return True
 
-                await _until(all_archived, "the writer to store every sent event")
+                await stack.until(all_archived, "the writer to store every sent event")
                 await asyncio.sleep(1)  # let any straggling duplicate land before counting
                 reader.cancel()
         except AssertionError:
