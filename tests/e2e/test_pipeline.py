@@ -10,7 +10,6 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import asyncpg
 import msgspec
 
 from twitch_archive.simulator import SimulatorHandle
@@ -38,22 +37,25 @@ async def _api_message_ids(http: aiohttp.ClientSession, api: str, channel: str) 
     return [msgspec.json.decode(line)["id"] for line in body.splitlines() if line]
 
 
-async def _api_action_ids(http: aiohttp.ClientSession, api: str, channel: str) -> list[str]:
+async def _api_page_ids(
+    http: aiohttp.ClientSession, api: str, path: str, key: str, channel: str
+) -> list[str]:
+    """Every id of a paged list (mod actions, usernotices) of one channel, following cursors."""
     ids: list[str] = []
     cursor: str | None = None
     while True:
         params = {"channel": channel, "limit": "100", **({"cursor": cursor} if cursor else {})}
-        async with http.get(f"{api}/api/mod-actions", params=params) as resp:
+        async with http.get(f"{api}{path}", params=params) as resp:
             assert resp.status == 200, await resp.text()
             page = await resp.json()
-        ids += [item["id"] for item in page["modActions"]]
+        ids += [item["id"] for item in page[key]]
         cursor = page.get("nextCursor")
         if not cursor:
             return ids
 
 
 async def test_every_sent_event_is_archived_once_and_live_subscribers_get_their_channel(
-    stack: Stack, simulator: SimulatorHandle, pg_url: str
+    stack: Stack, simulator: SimulatorHandle
 ) -> None:
     """What the simulator sent comes back from the api exactly once; the feed is per channel."""
     received: list[dict[str, Any]] = []
@@ -87,21 +89,12 @@ async def test_every_sent_event_is_archived_once_and_live_subscribers_get_their_
                 sent = {channel: simulator.sent_ids(channel) for channel in (WATCHED, OTHER)}
 
                 async def archived(channel: str) -> list[str]:
-                    # Usernotices have no list endpoint: they are read from the database.
-                    ids = await _api_message_ids(http, stack.api, channel)
-                    ids += await _api_action_ids(http, stack.api, channel)
-                    conn = await asyncpg.connect(pg_url)
-                    try:
-                        ids += [
-                            row["id"]
-                            for row in await conn.fetch(
-                                "SELECT u.id FROM usernotices u JOIN channels c"
-                                " ON c.id = u.channel_id WHERE c.login = $1",
-                                channel,
-                            )
-                        ]
-                    finally:
-                        await conn.close()
+                    api = stack.api
+                    ids = await _api_message_ids(http, api, channel)
+                    ids += await _api_page_ids(http, api, "/api/mod-actions", "modActions", channel)
+                    ids += await _api_page_ids(
+                        http, api, "/api/usernotices", "usernotices", channel
+                    )
                     return ids
 
                 async def all_archived() -> bool:
