@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -128,3 +129,52 @@ def capped_total(counted: int, cap: int) -> tuple[int, bool]:
     if counted > cap:
         return cap, False
     return counted, True
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TimePage:
+    """One page of a list ordered by (time, id): its rows and what the body says about the rest."""
+
+    rows: list[Any]
+    total: int
+    total_is_exact: bool
+    has_more: bool
+    next_cursor: str | None
+
+
+def keyset_after(
+    prefix: str, order: Order, cursor: str | None
+) -> tuple[str, tuple[datetime, str] | None]:
+    """The cursor kind of a (time, id) list in `order`, and the key its cursor continues after."""
+    kind = prefix + ("d" if order == "desc" else "a")
+    if not cursor:
+        return kind, None
+    micros, row_id = decode_cursor(cursor, kind, (int, str))
+    return kind, (from_micros(micros), row_id)
+
+
+async def time_page(
+    *,
+    kind: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    fetch: Callable[[int], Awaitable[list[Any]]],
+    count: Callable[[], Awaitable[int]],
+    cap: int,
+    time_column: str,
+    offset: int = 0,
+) -> TimePage:
+    """A page of a (time, id) list: `fetch(n)` gets up to n rows after the key, `count()` counts
+    up to cap + 1 matches (called only when the page alone cannot tell the total)."""
+    rows = await fetch(limit + 1)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if after is None and not has_more:
+        total, exact = offset + len(rows), True
+    else:
+        total, exact = capped_total(await count(), cap)
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(kind, to_micros(last[time_column]), last["id"])
+    return TimePage(rows, total, exact, has_more, next_cursor)

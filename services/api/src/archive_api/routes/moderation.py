@@ -16,12 +16,10 @@ from archive_api.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Order,
-    capped_total,
     check_limit,
     check_offset,
-    decode_cursor,
-    encode_cursor,
-    from_micros,
+    keyset_after,
+    time_page,
     time_range,
     to_micros,
 )
@@ -72,11 +70,7 @@ async def action_page(
     check_offset(offset, ctx.settings.max_offset, cursor)
     start, end = time_range(since, until)
     pool = ctx.pool
-    kind = "a" + ("d" if order == "desc" else "a")
-    after = None
-    if cursor:
-        micros, action_id = decode_cursor(cursor, kind, (int, str))
-        after = (from_micros(micros), action_id)
+    kind, after = keyset_after("a", order, cursor)
     f = aq.ActionFilter(
         action=check_action(action),
         channel_id=(await ctx.channels.resolve(pool, "channel", channel)).id if channel else None,
@@ -86,26 +80,24 @@ async def action_page(
         since=start,
         until=end,
     )
-    rows = await aq.page(pool, f, order, after, limit + 1, offset)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
     cap = ctx.settings.total_count_cap
-    if after is None and not has_more:
-        total, exact = offset + len(rows), True
-    else:
-        counted = await ctx.counts.get(("a", f), lambda: aq.count_capped(pool, f, cap))
-        total, exact = capped_total(counted, cap)
-    refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
-    next_cursor = None
-    if has_more and rows:
-        last = rows[-1]
-        next_cursor = encode_cursor(kind, to_micros(last["created_at"]), last["id"])
+    page = await time_page(
+        kind=kind,
+        after=after,
+        limit=limit,
+        offset=offset,
+        fetch=lambda n: aq.page(pool, f, order, after, n, offset),
+        count=lambda: ctx.counts.get(("a", f), lambda: aq.count_capped(pool, f, cap)),
+        cap=cap,
+        time_column="created_at",
+    )
+    refs = await ctx.channels.refs(pool, {row["channel_id"] for row in page.rows})
     return ModActionPage(
-        mod_actions=[present.mod_action(row, refs[row["channel_id"]]) for row in rows],
-        total=total,
-        total_is_exact=exact,
-        has_more=has_more,
-        next_cursor=next_cursor,
+        mod_actions=[present.mod_action(row, refs[row["channel_id"]]) for row in page.rows],
+        total=page.total,
+        total_is_exact=page.total_is_exact,
+        has_more=page.has_more,
+        next_cursor=page.next_cursor,
     )
 
 

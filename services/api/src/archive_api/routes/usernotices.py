@@ -15,14 +15,11 @@ from archive_api.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
     Order,
-    capped_total,
     check_limit,
     check_offset,
-    decode_cursor,
-    encode_cursor,
-    from_micros,
+    keyset_after,
+    time_page,
     time_range,
-    to_micros,
 )
 from archive_api.queries import usernotices as nq
 from archive_api.schemas import UserNoticePage
@@ -75,38 +72,31 @@ class UserNoticeController(Controller):
         check_offset(offset, ctx.settings.max_offset, cursor)
         start, end = time_range(since, until)
         pool = ctx.pool
-        kind = "n" + ("d" if order == "desc" else "a")
-        after = None
-        if cursor:
-            micros, notice_id = decode_cursor(cursor, kind, (int, str))
-            after = (from_micros(micros), notice_id)
+        kind, after = keyset_after("n", order, cursor)
+        ref = await ctx.channels.resolve(pool, "channel", channel) if channel else None
         f = nq.NoticeFilter(
             notice_type=check_notice_type(type_),
-            channel_id=(await ctx.channels.resolve(pool, "channel", channel)).id
-            if channel
-            else None,
+            channel_id=ref.id if ref else None,
             user_id=(await resolve_user(pool, "user", user)).id if user else None,
             since=start,
             until=end,
         )
-        rows = await nq.page(pool, f, order, after, limit + 1, offset)
-        has_more = len(rows) > limit
-        rows = rows[:limit]
         cap = ctx.settings.total_count_cap
-        if after is None and not has_more:
-            total, exact = offset + len(rows), True
-        else:
-            counted = await ctx.counts.get(("n", f), lambda: nq.count_capped(pool, f, cap))
-            total, exact = capped_total(counted, cap)
-        refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
-        next_cursor = None
-        if has_more and rows:
-            last = rows[-1]
-            next_cursor = encode_cursor(kind, to_micros(last["sent_at"]), last["id"])
+        page = await time_page(
+            kind=kind,
+            after=after,
+            limit=limit,
+            offset=offset,
+            fetch=lambda n: nq.page(pool, f, order, after, n, offset),
+            count=lambda: ctx.counts.get(("n", f), lambda: nq.count_capped(pool, f, cap)),
+            cap=cap,
+            time_column="sent_at",
+        )
+        refs = await ctx.channels.refs(pool, {row["channel_id"] for row in page.rows})
         return UserNoticePage(
-            usernotices=[present.usernotice(row, refs[row["channel_id"]]) for row in rows],
-            total=total,
-            total_is_exact=exact,
-            has_more=has_more,
-            next_cursor=next_cursor,
+            usernotices=[present.usernotice(row, refs[row["channel_id"]]) for row in page.rows],
+            total=page.total,
+            total_is_exact=page.total_is_exact,
+            has_more=page.has_more,
+            next_cursor=page.next_cursor,
         )
