@@ -11,6 +11,7 @@ from nats.errors import SlowConsumerError
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
+from archive_live_gateway import nats_bridge
 from archive_live_gateway.client import (
     RATE_LIMIT,
     SLOW_CONSUMER,
@@ -380,6 +381,24 @@ class TestBridge:
         sample = metrics.registry.get_sample_value
         assert sample("archive_live_gateway_events_duplicate_total") == 2
         assert sample("archive_live_gateway_events_received_total", {"type": "message"}) == 2
+
+    async def test_the_dedupe_memory_forgets_the_oldest_ids_first(
+        self, parts: tuple[NatsBridge, FakeNats, Hub], make_client: ClientMaker,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:  # fmt: skip
+        """At its bound the bridge forgets the oldest event id and payload, and only those."""
+        monkeypatch.setattr(nats_bridge, "DEDUPE_IDS", 3)
+        monkeypatch.setattr(nats_bridge, "RECENT_PAYLOADS", 3)
+        bridge, _, hub = parts
+        client, _ = make_client()
+        hub.watch(client, ["alpha"])
+        payloads = [
+            encode_event(Message(id=f"m{i}", channel="alpha", ts=i, text="x")) for i in range(4)
+        ]
+        assert [bridge.handle("alpha", "s", p) for p in payloads] == [1, 1, 1, 1]
+        assert bridge.handle("alpha", "s", payloads[1]) == 0  # still remembered
+        assert bridge.handle("alpha", "s", payloads[0]) == 1  # forgotten: m0 went first
+        assert len(client.queue) == 5
 
     async def test_events_nats_drops_for_a_slow_subscription_are_counted(
         self, parts: tuple[NatsBridge, FakeNats, Hub], metrics: GatewayMetrics
