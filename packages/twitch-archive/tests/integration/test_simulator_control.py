@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -144,6 +145,27 @@ async def test_every_send_kind_round_trips(
     result = await sim.send("a", kind, user_login="victim")  # type: ignore[arg-type]
     line = await client.expect(lambda raw: raw == result.line, within=3)
     assert parse(line) == result.event
+
+
+async def test_stamp_on_write_dates_messages_at_the_wire(
+    session: aiohttp.ClientSession,
+) -> None:
+    """With stamp_on_write, a message's tmi-sent-ts is its write time; a timeout keeps its own."""
+    async with run_simulator(channels="a", rate=0, seed=3, stamp_on_write=True) as stamped:
+        client = await IrcTestClient.open(session, stamped.irc_url, join=("a",))
+        await client.expect("ROOMSTATE #a")
+        before_ms = time.time_ns() // 1_000_000
+        message = await stamped.send("a", "message", user_login="viewer", ts=1_000)
+        timeout = await stamped.send("a", "timeout", user_login="viewer", ts=2_000)
+        after_ms = time.time_ns() // 1_000_000
+        got_message = parse(await client.expect(" PRIVMSG "))
+        got_timeout = parse(await client.expect(" CLEARCHAT "))
+    assert isinstance(got_message, Message)
+    assert got_message.id == message.event.id
+    assert before_ms <= got_message.ts <= after_ms
+    assert got_message == msgspec.structs.replace(message.event, ts=got_message.ts)
+    assert got_timeout == timeout.event  # its id hashes ts 2000: restamping would change it
+    assert stamped.sent_ids("a") == [message.event.id, timeout.event.id]
 
 
 async def test_inject_writes_raw_lines_as_they_are(

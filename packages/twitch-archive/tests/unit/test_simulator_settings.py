@@ -9,7 +9,7 @@ import pytest
 from twitch_archive.errors import ConfigError
 from twitch_archive.settings import load
 from twitch_archive.simulator.cli import HELP, add_arguments, settings_from
-from twitch_archive.simulator.server import JoinLimiter, downgrade, split_client_line
+from twitch_archive.simulator.server import JoinLimiter, downgrade, restamp, split_client_line
 from twitch_archive.simulator.settings import SimulatorSettings, parse_speed
 
 
@@ -64,9 +64,18 @@ def test_cli_options_override_the_environment() -> None:
     parser = argparse.ArgumentParser(description=HELP)
     add_arguments(parser)
     args = parser.parse_args(
-        ["--port", "0", "--channels", "a,b", "--silent-join-limit", "--no-record"]
+        [
+            "--port",
+            "0",
+            "--channels",
+            "a,b",
+            "--silent-join-limit",
+            "--no-record",
+            "--stamp-on-write",
+        ]
     )
     settings = settings_from(args, {"SIMULATOR_PORT": "7000", "SIMULATOR_RATE": "3"})
+    assert settings.stamp_on_write is True
     assert settings.port == 0
     assert settings.traffic_channels() == ("a", "b")
     assert settings.rate == 3
@@ -123,3 +132,32 @@ def test_join_limiter_uses_a_sliding_window() -> None:
     assert limiter.allow("a", 10.5)
     assert not limiter.allow("a", 10.6)
     assert limiter.allow("a", 11.5)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        pytest.param(
+            "@id=x;tmi-sent-ts=5;user-id=1 :a!a@a PRIVMSG #c :hi",
+            "@id=x;tmi-sent-ts=99;user-id=1 :a!a@a PRIVMSG #c :hi",
+            id="middle-tag",
+        ),
+        pytest.param(
+            "@tmi-sent-ts=5 :a!a@a PRIVMSG #c :tmi-sent-ts=7",
+            "@tmi-sent-ts=99 :a!a@a PRIVMSG #c :tmi-sent-ts=7",
+            id="last-tag-text-untouched",
+        ),
+        pytest.param(
+            "@x-tmi-sent-ts=5;tmi-sent-ts=6 :a PRIVMSG #c :hi",
+            "@x-tmi-sent-ts=5;tmi-sent-ts=99 :a PRIVMSG #c :hi",
+            id="longer-key-skipped",
+        ),
+        pytest.param(
+            ":a!a@a PRIVMSG #c :tmi-sent-ts=5", ":a!a@a PRIVMSG #c :tmi-sent-ts=5", id="no-tags"
+        ),
+        pytest.param("@id=x :a PRIVMSG #c :hi", "@id=x :a PRIVMSG #c :hi", id="no-stamp"),
+    ],
+)
+def test_restamp_replaces_only_the_tag(line: str, expected: str) -> None:
+    """restamp rewrites the tmi-sent-ts tag's value and nothing else of the line."""
+    assert restamp(line, "tmi-sent-ts=99") == expected

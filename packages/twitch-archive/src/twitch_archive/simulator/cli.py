@@ -54,6 +54,7 @@ _FIELDS = {
     "max_buffered_lines": "max_buffered_lines",
     "slow_client": "slow_client",
     "frame_bytes": "frame_bytes",
+    "stamp_on_write": "stamp_on_write",
     "log_level": "log_level",
 }
 
@@ -164,6 +165,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="at the bound: pause the generator (wait, default) or disconnect like Twitch",
     )
     add("--frame-bytes", type=int, default=none, metavar="N", help="target WebSocket frame size")
+    add(
+        "--stamp-on-write",
+        action="store_true",
+        default=none,
+        help="tmi-sent-ts of messages and notices is the moment their frame is written "
+        "(delay measurements), not the moment they were generated",
+    )
     add("--log-level", choices=("debug", "info", "warning", "error"), default=none)
 
 

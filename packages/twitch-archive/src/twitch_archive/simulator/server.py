@@ -23,6 +23,7 @@ import structlog
 from aiohttp import WSMsgType, web
 
 from twitch_archive.errors import IrcParseError
+from twitch_archive.ids import HASH_PREFIX
 from twitch_archive.irc import parse
 from twitch_archive.simulator.api import (
     ConnectionDetail,
@@ -66,6 +67,7 @@ LAG_LIMIT_S = 1.0
 CLOSE_TIMEOUT_S = 5.0
 DROP_FLUSH_S = 1.0
 """How long a drop waits for the frame being written before cutting the connection."""
+_SENT_TS: Final = "tmi-sent-ts="
 _CLOSE: Final = "\x00close"
 """Outbox sentinel: close the connection once everything queued before it is written."""
 
@@ -202,6 +204,20 @@ def split_client_line(line: str) -> tuple[str, list[str]]:
     elif rest.startswith(":") and not params:
         params = [rest[1:]]
     return words[0].upper(), params
+
+
+def restamp(line: str, stamp: str) -> str:
+    """`line` with its tmi-sent-ts tag replaced by `stamp` (`tmi-sent-ts=<ms>`), if it has one."""
+    space = line.find(" ")
+    if not line.startswith("@") or space < 0:
+        return line
+    start = line.find(_SENT_TS, 0, space)
+    while start > 0 and line[start - 1] not in "@;":  # a longer key that ends the same way
+        start = line.find(_SENT_TS, start + 1, space)
+    if start < 0:
+        return line
+    end = line.find(";", start, space)
+    return line[:start] + stamp + line[space if end < 0 else end :]
 
 
 def _command_of(line: str) -> str:
@@ -501,6 +517,7 @@ class Simulator:
         ws = conn.ws
         frame_limit = self.settings.frame_bytes
         record = self.record
+        stamp_on_write = self.settings.stamp_on_write
         try:
             while True:
                 if not conn.outbox:
@@ -538,6 +555,8 @@ class Simulator:
                         if size >= frame_limit:
                             break
                     if lines:
+                        if stamp_on_write:
+                            _stamp(lines, written)
                         lines.append("")
                         await ws.send_str("\r\n".join(lines))
                         conn.frames_sent += 1
@@ -924,6 +943,19 @@ class Simulator:
             replays_running=len(self.replays),
             uptime_s=round(time.monotonic() - self.started, 3),
         )
+
+
+def _stamp(lines: list[str], written: list[OutboxEntry]) -> None:
+    """Stamp the lines of a frame about to be written with the current millisecond.
+
+    Only lines whose event has a Twitch id: a mod action's id hashes its timestamp, so a new
+    one would make it another event than the one recorded as sent.
+    """
+    stamp = f"{_SENT_TS}{time.time_ns() // 1_000_000}"
+    for k, entry in enumerate(written):
+        event_id = entry[2]
+        if event_id is not None and not event_id.startswith(HASH_PREFIX):
+            lines[k] = restamp(lines[k], stamp)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

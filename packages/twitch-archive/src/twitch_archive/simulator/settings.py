@@ -69,6 +69,11 @@ class SimulatorSettings(msgspec.Struct, frozen=True, kw_only=True, rename=_env_n
     """At `max_buffered_lines`: pause the generator (`wait`) or close the connection like Twitch."""
     frame_bytes: Annotated[int, msgspec.Meta(ge=512)] = 16_384
     """Target size of one WebSocket text frame; lines are batched into frames up to it."""
+    stamp_on_write: bool = False
+    """Set tmi-sent-ts of every line with a Twitch id (messages, notices) to the millisecond its
+    frame is written to the socket, instead of the moment the event was generated (Twitch's
+    meaning). For delay measurements through the pipeline: the delay then starts at the wire.
+    Mod actions keep theirs, because their ids hash it."""
     log_level: LogLevel = "info"
     """Log verbosity: debug, info, warning or error."""
 
