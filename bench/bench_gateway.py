@@ -10,8 +10,8 @@ Processes (the machine has 2 cores; each runs on its own event loop):
     `data.sentAt` of every frame and records receive time - sentAt;
   - a publisher: 5,000 message events/s with ts = now, published straight to NATS core on their
     channel's subject (not through simulator -> ingestor -> JetStream: that is the end-to-end
-    variant), round-robin over the 50 channels, so each client gets ~100 frames/s and the
-    gateway writes ~100,000 frames/s.
+    variant, bench_pipeline_live.py), round-robin over the 50 channels, so each client gets
+    ~100 frames/s and the gateway writes ~100,000 frames/s.
 Phase 1: every client reads as fast as it can. Phase 2: the same with 10% of the clients reading
 at 5 KB/s (a twentieth of their feed): they must be dropped (close 4008) while the others' delay
 stays put and the gateway's memory stays bounded. Gateway RSS is sampled every 0.5 s.
