@@ -178,7 +178,7 @@ PARTITION_INDEXES = (
     "CREATE INDEX ON {part} (channel_id, sent_at, id)",
     "CREATE INDEX ON {part} (user_id, sent_at, id)",
     "CREATE INDEX ON {part} (sent_at, id)",
-    "CREATE INDEX ON {part} USING gin (to_tsvector('simple', text))",
+    "CREATE INDEX ON {part} USING gin (channel_id, to_tsvector('simple', text))",
     "CREATE INDEX ON {part} (channel_id, sent_at, id) WHERE deleted_at IS NOT NULL",
 )
 

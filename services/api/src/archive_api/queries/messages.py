@@ -1,9 +1,10 @@
 """SQL of the message endpoints: pages by keyset, capped counts, windowed search, context.
 
 Every query keeps the shapes the indexes serve (docs/schema.md): `(channel_id, sent_at, id)`,
-`(user_id, sent_at, id)`, `(sent_at, id)`, the GIN index on `to_tsvector('simple', text)` and the
-partial index of deleted messages. Full-text search runs newest-first over growing time windows
-and stops once the page is full (ADR 0009).
+`(user_id, sent_at, id)`, `(sent_at, id)`, the GIN index on
+`(channel_id, to_tsvector('simple', text))` and the partial index of deleted messages.
+Full-text search runs newest-first over growing time windows and stops once the page is full
+(ADR 0009).
 """
 
 # SQL here is assembled from constant fragments; every value travels as a $n parameter.
