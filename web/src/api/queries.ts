@@ -20,7 +20,6 @@ import type {
   Overview,
   PageFields,
   UserNames,
-  UserPage,
   UserProfile,
   UserStats,
 } from "./types";
@@ -73,9 +72,6 @@ export const useChannels = () => useApiQuery<{ channels: Channel[] }>("/api/chan
 
 export const useRecentModActions = (limit = 10) =>
   useApiQuery<{ modActions: ModAction[] }>("/api/mod-actions/recent", { limit }, { refetchInterval: 30_000 });
-
-export const useChannelChatters = (channel: string | undefined) =>
-  useApiQuery<UserPage>("/api/users", { channel, limit: 50 }, { enabled: Boolean(channel) });
 
 export const useMessageContext = (id: string | null) =>
   useApiQuery<MessageContext>(

@@ -128,6 +128,9 @@ export interface Overview {
   hours: number;
   series: HourBucket[];
   topChannels: { channel: string; messages: number }[];
+  /** Who wrote the most of the newest `topUsersSample` messages, all channels together. */
+  topUsers: { userId: string; login: string; messages: number }[];
+  topUsersSample: number;
 }
 
 export interface UserSummary {

@@ -25,8 +25,6 @@ const archive: Handler = (url) => {
           modActions: [modAction({ id: "a1", action: "timeout", durationSeconds: 600, targetUserLogin: "viewer" })],
         },
       };
-    case "/api/users":
-      return { body: { users: [], total: 0, totalIsExact: true, hasMore: false, nextCursor: null } };
     default:
       return undefined;
   }
@@ -53,6 +51,13 @@ describe("Home", () => {
     expect(within(top).getByRole("link", { name: "#forsen" })).toHaveAttribute("href", "/messages?channel=forsen");
     expect(screen.getByTestId("archive-health")).toHaveTextContent("Coverage gaps open");
     expect(screen.getByTestId("ingest-lag")).toHaveTextContent("3s");
+
+    const chatters = screen.getByTestId("top-users");
+    expect(chatters).toHaveTextContent(`newest ${new Intl.NumberFormat().format(5000)} messages`);
+    const [first] = within(chatters).getAllByRole("listitem");
+    if (!first) throw new Error("no chatter listed");
+    expect(within(first).getByRole("link", { name: "chatty_cathy" })).toHaveAttribute("href", "/user/chatty_cathy");
+    expect(first).toHaveTextContent("42");
   });
 
   it("says the api is not answering, with a Retry that recovers once it is back", async () => {

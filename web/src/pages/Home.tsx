@@ -1,7 +1,7 @@
 // Home: what the archive holds, what is busy now, and whether ingest is healthy.
 import { Link } from "react-router";
 
-import { useChannelChatters, useChannels, useOverview, useRecentModActions } from "@/api/queries";
+import { useChannels, useOverview, useRecentModActions } from "@/api/queries";
 import type { Overview } from "@/api/types";
 import { LazyChart } from "@/charts/LazyChart";
 import { Card } from "@/components/Card";
@@ -85,33 +85,25 @@ function ArchiveHealth({ overview }: { overview: Overview }) {
   );
 }
 
-function TopUsers({ channel }: { channel: string }) {
-  const chatters = useChannelChatters(channel);
+function TopUsers({ overview }: { overview: Overview }) {
+  const users = overview.topUsers;
   return (
-    <Card title={<>Chatters of #{channel}</>} testId="top-users">
-      <QueryState query={chatters}>
-        {(page) => {
-          const users = page.users
-            .toSorted((a, b) => (b.channelMessageCount ?? 0) - (a.channelMessageCount ?? 0))
-            .slice(0, 10);
-          if (users.length === 0) return <Empty>Nobody has written there yet.</Empty>;
-          return (
-            <>
-              <p className="mb-2 text-xs muted">The most recently active, by their messages in the channel.</p>
-              <ol className="space-y-1 text-sm">
-                {users.map((user) => (
-                  <li key={user.id} className="flex justify-between gap-2">
-                    <UserLink login={user.login} displayName={user.displayName} />
-                    <span className="tabular-nums muted">
-                      {formatNumber(user.channelMessageCount ?? user.messageCount)}
-                    </span>
-                  </li>
-                ))}
-              </ol>
-            </>
-          );
-        }}
-      </QueryState>
+    <Card title="Most active chatters" testId="top-users">
+      <p className="mb-2 text-xs muted">
+        Who wrote the most of the newest {formatNumber(overview.topUsersSample)} messages, all channels.
+      </p>
+      {users.length === 0 ? (
+        <Empty>Nobody has written yet.</Empty>
+      ) : (
+        <ol className="space-y-1 text-sm">
+          {users.map((user) => (
+            <li key={user.userId} className="flex justify-between gap-2">
+              <UserLink login={user.login} />
+              <span className="tabular-nums muted">{formatNumber(user.messages)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
     </Card>
   );
 }
@@ -120,7 +112,6 @@ export function HomePage() {
   const overview = useOverview(24);
   const channels = useChannels();
   const recent = useRecentModActions(10);
-  const busiest = overview.data?.topChannels[0]?.channel;
   // When the api is down every request fails: say it once, and let Retry ask again for all.
   const down = overview.isError && !overview.data;
   const retryAll = () => {
@@ -239,9 +230,9 @@ export function HomePage() {
             </QueryState>
           </Card>
 
-          {busiest ? <TopUsers channel={busiest} /> : null}
+          {overview.data ? <TopUsers overview={overview.data} /> : null}
 
-          <Card title="Channels" testId="channels" className={busiest ? "lg:col-span-3" : ""}>
+          <Card title="Channels" testId="channels" className={overview.data ? "lg:col-span-3" : ""}>
             <QueryState query={channels}>
               {(data) =>
                 data.channels.length === 0 ? (

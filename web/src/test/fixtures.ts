@@ -68,6 +68,11 @@ export function overview(overrides: Partial<Overview> = {}): Overview {
       { channel: "forsen", messages: 3000 },
       { channel: "xqc", messages: 2000 },
     ],
+    topUsers: [
+      { userId: "1001", login: "chatty_cathy", messages: 42 },
+      { userId: "1002", login: "lurker_larry", messages: 7 },
+    ],
+    topUsersSample: 5000,
     ...overrides,
   };
 }

@@ -278,6 +278,12 @@ class TopChannel(Body, frozen=True):
     messages: int
 
 
+class TopUser(Body, frozen=True):
+    user_id: str
+    login: str
+    messages: int
+
+
 class Overview(Body, frozen=True):
     """Archive health for the dashboard's Home page."""
 
@@ -297,6 +303,9 @@ class Overview(Body, frozen=True):
     """Messages per hour over the last `hours` hours, oldest first, every hour present."""
     top_channels: list[TopChannel]
     """Most messages over the last `hours` hours."""
+    top_users: list[TopUser]
+    """Who wrote the most of the newest `topUsersSample` messages (all channels)."""
+    top_users_sample: int
 
 
 # ------------------------------------------------------------------------------- admin

@@ -66,6 +66,14 @@ async def test_overview_for_the_home_page(client, seed):
     assert len(body["series"]) == 48
     assert body["newestMessageAt"] is not None
     assert body["ingestLagSeconds"] >= 0
+    counts: dict[str, int] = {}
+    for message in seed.messages:
+        counts[message.user_id] = counts.get(message.user_id, 0) + 1
+    assert body["topUsersSample"] == 5000
+    top = [(u["userId"], u["messages"]) for u in body["topUsers"]]
+    assert len(top) == min(10, len(counts))
+    assert all(counts[user_id] == messages for user_id, messages in top)
+    assert [m for _, m in top] == sorted(counts.values(), reverse=True)[: len(top)]
 
 
 @pytest.mark.parametrize(

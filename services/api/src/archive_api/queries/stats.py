@@ -145,6 +145,22 @@ async def overview_counts(db: Any) -> asyncpg.Record:
     return record
 
 
+async def top_recent_users(db: Any, sample: int, limit: int) -> list[asyncpg.Record]:
+    """Who wrote the most of the newest `sample` messages, all channels together: "who is chatting
+    most right now", one backward scan of the time index whatever the archive's size (an exact
+    top over a day would read the whole day)."""
+    return list(
+        await db.fetch(
+            "SELECT r.user_id, max(r.user_login) AS login, count(*) AS messages FROM ("
+            "  SELECT user_id, user_login FROM messages ORDER BY sent_at DESC, id DESC LIMIT $1"
+            ") AS r WHERE r.user_id IS NOT NULL "
+            "GROUP BY r.user_id ORDER BY messages DESC, login LIMIT $2",
+            sample,
+            limit,
+        )
+    )
+
+
 async def top_channels(
     db: Any, since: datetime, until: datetime, limit: int
 ) -> list[asyncpg.Record]:

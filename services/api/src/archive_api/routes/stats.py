@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Final
 
 from litestar import Controller, get
 from litestar.params import QueryParameter
@@ -11,7 +11,10 @@ from litestar.params import QueryParameter
 from archive_api.deps import Ctx
 from archive_api.queries import stats as sq
 from archive_api.routes.channels import all_time_totals
-from archive_api.schemas import HourBucket, Overview, TopChannel
+from archive_api.schemas import HourBucket, Overview, TopChannel, TopUser
+
+TOP_USERS_SAMPLE: Final = 5_000
+"""Newest messages the overview's most active users are counted in."""
 
 
 class StatsController(Controller):
@@ -40,6 +43,7 @@ class StatsController(Controller):
             totals = await all_time_totals(ctx)
             buckets = await sq.series(pool, None, start, end, "hour")
             top = await sq.top_channels(pool, start, end, 10)
+            chatters = await sq.top_recent_users(pool, TOP_USERS_SAMPLE, 10)
             day = [b for b in buckets if b["start"] >= end - timedelta(hours=24)]
             newest = counts["newest"]
             return Overview(
@@ -66,6 +70,11 @@ class StatsController(Controller):
                     for b in buckets
                 ],
                 top_channels=[TopChannel(channel=r["login"], messages=r["messages"]) for r in top],
+                top_users=[
+                    TopUser(user_id=r["user_id"], login=r["login"], messages=r["messages"])
+                    for r in chatters
+                ],
+                top_users_sample=TOP_USERS_SAMPLE,
             )
 
         return await ctx.cache.get(f"overview:{hours}:{int(end.timestamp())}", Overview, compute)
