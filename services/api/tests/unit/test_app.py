@@ -80,6 +80,17 @@ async def test_the_dashboard_is_served_with_an_index_fallback(dist):
     assert api.json()["error"] == "not_found"
 
 
+async def test_head_answers_like_get_without_a_body(dist):
+    """Uptime probes and link checkers send HEAD: the page's status and type, no body."""
+    client = AsyncTestClient(app_with(web_dist=str(dist)))
+    for path in ("/", "/user/somebody", "/assets/app.js"):
+        response = await client.head(path)
+        assert response.status_code == 200, path
+        assert response.content == b""
+    assert (await client.head("/")).headers["content-type"].startswith("text/html")
+    assert (await client.head("/api/nothing")).status_code == 404
+
+
 async def test_without_a_dist_nothing_is_served_at_the_root(tmp_path):
     """No WEB_DIST (or one without index.html): `/` is a JSON 404."""
     client = AsyncTestClient(app_with(web_dist=str(tmp_path)))

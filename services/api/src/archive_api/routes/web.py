@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Router, get
+from litestar import Router, get, head
 from litestar.params import FromPath
 from litestar.response import File
 
@@ -27,13 +27,8 @@ def web_router(dist: Path) -> Router:
             return candidate
         return index
 
-    @get("/", include_in_schema=False, sync_to_thread=False)
-    def web_index() -> File:
-        return File(index, filename=index.name, content_disposition_type="inline")
-
-    @get("/{path:path}", include_in_schema=False, sync_to_thread=False)
-    def web_file(path: FromPath[str]) -> File:
-        target = pick(path.lstrip("/"))
+    def serve(path: str) -> File:
+        target = pick(path.lstrip("/")) if path.strip("/") else index
         headers = {}
         if target != index and "/assets/" in f"/{path}":
             headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -45,4 +40,21 @@ def web_router(dist: Path) -> Router:
             target, filename=target.name, content_disposition_type="inline", headers=headers
         )
 
-    return Router(path="/", route_handlers=[web_index, web_file])
+    # HEAD too: link checkers, uptime probes and caches ask it before (or instead of) GET.
+    @get("/", include_in_schema=False, sync_to_thread=False)
+    def web_index() -> File:
+        return serve("/")
+
+    @head("/", include_in_schema=False, sync_to_thread=False)
+    def web_index_head() -> File:
+        return serve("/")
+
+    @get("/{path:path}", include_in_schema=False, sync_to_thread=False)
+    def web_file(path: FromPath[str]) -> File:
+        return serve(path)
+
+    @head("/{path:path}", include_in_schema=False, sync_to_thread=False)
+    def web_file_head(path: FromPath[str]) -> File:
+        return serve(path)
+
+    return Router(path="/", route_handlers=[web_index, web_index_head, web_file, web_file_head])
