@@ -97,11 +97,13 @@ class ClientStats:
     finished: bool = False
 
 
-class WsClient(asyncio.Protocol):
-    """One minimal WebSocket client: handshake, subscribe, parse frames, record delays."""
+class BenchWsClient(asyncio.Protocol):
+    """A minimal WebSocket client of /api/live, cheap enough for a thousand per process:
+    handshake, subscribe to one channel, parse frames, answer pings and the close, and, when
+    `slow`, read at SLOW_READ_BPS. Subclasses record what they want in `on_text`."""
 
-    def __init__(self, host: str, port: int, channel: str, slow: bool, stats: ClientStats) -> None:
-        self.host, self.port, self.channel, self.slow, self.stats = host, port, channel, slow, stats
+    def __init__(self, port: int, channel: str, slow: bool) -> None:
+        self.port, self.channel, self.slow = port, channel, slow
         self.buf = bytearray()
         self.upgraded = False
         self.transport: asyncio.Transport | None = None
@@ -109,11 +111,14 @@ class WsClient(asyncio.Protocol):
         self.lost_early = False
         self.ready = asyncio.get_running_loop().create_future()
 
+    def on_text(self, probe: _Probe, now: float) -> None:
+        """A text frame from the gateway, decoded, received at `now` (epoch seconds)."""
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         key = base64.b64encode(secrets.token_bytes(16)).decode()
         self.transport.write(
-            f"GET /api/live HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nUpgrade: websocket\r\n"
+            f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
             "Sec-WebSocket-Version: 13\r\n\r\n".encode()
         )
@@ -132,7 +137,7 @@ class WsClient(asyncio.Protocol):
             self.upgraded = True
             request = {"action": "subscribe", "channels": [self.channel]}
             self._send(msgspec.json.encode(request), 0x1)
-        stats, pos, size = self.stats, 0, len(buf)
+        pos, size = 0, len(buf)
         now = time.time()
         while size - pos >= 2:
             length = buf[pos + 1] & 0x7F
@@ -152,17 +157,10 @@ class WsClient(asyncio.Protocol):
             pos += head + length
             if opcode == 0x1:
                 probe = _probe.decode(payload)
-                if probe.type == "message" and probe.data and probe.data.sent_at:
-                    if self.slow:
-                        stats.slow_frames += 1
-                    else:
-                        stats.frames += 1
-                        if stats.measuring:
-                            delay_ms = (now - probe.data.sent_at.timestamp()) * 1000.0
-                            bucket = max(0, int(delay_ms / BUCKET_MS))
-                            stats.delays[bucket] = stats.delays.get(bucket, 0) + 1
-                elif probe.type == "subscribed" and not self.ready.done():
+                if probe.type == "subscribed" and not self.ready.done():
                     self.ready.set_result(None)
+                else:
+                    self.on_text(probe, now)
             elif opcode == 0x9:
                 self._send(payload, 0xA)
             elif opcode == 0x8:
@@ -185,14 +183,37 @@ class WsClient(asyncio.Protocol):
             self.transport.write(_mask(payload, opcode))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError("closed before subscribing"))
+
+
+class WsClient(BenchWsClient):
+    """A client of this bench: counts message frames and records their delay."""
+
+    def __init__(self, port: int, channel: str, slow: bool, stats: ClientStats) -> None:
+        super().__init__(port, channel, slow)
+        self.stats = stats
+
+    def on_text(self, probe: _Probe, now: float) -> None:
+        stats = self.stats
+        if probe.type == "message" and probe.data and probe.data.sent_at:
+            if self.slow:
+                stats.slow_frames += 1
+            else:
+                stats.frames += 1
+                if stats.measuring:
+                    delay_ms = (now - probe.data.sent_at.timestamp()) * 1000.0
+                    bucket = max(0, int(delay_ms / BUCKET_MS))
+                    stats.delays[bucket] = stats.delays.get(bucket, 0) + 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
         self.lost_early = not self.stats.finished
         if self.close_code is not None:
             key = str(self.close_code)
         else:
             key = "closed_by_client" if self.stats.finished else "reset"
         self.stats.closed[key] = self.stats.closed.get(key, 0) + 1
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError("closed before subscribing"))
+        super().connection_lost(exc)
 
 
 async def run_clients(args: argparse.Namespace) -> None:
@@ -205,7 +226,7 @@ async def run_clients(args: argparse.Namespace) -> None:
 
     async def open_one(i: int) -> None:
         def factory() -> WsClient:
-            return WsClient("127.0.0.1", args.port, f"bench{i % CHANNELS}", i in slow, stats)
+            return WsClient(args.port, f"bench{i % CHANNELS}", i in slow, stats)
 
         sock = socket.socket()
         if i in slow:

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import itertools
 import os
@@ -45,9 +44,8 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 import nats
@@ -59,13 +57,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_gateway import (  # bench/ is not a package: its sibling is imported by path
     BUCKET_MS,
     SLOW_FRACTION,
-    SLOW_READ_BPS,
+    BenchWsClient,
     _cpu_s,
+    _dumps,
     _free_port,
     _histogram,
     _histogram_quantile,
-    _mask,
     _metric,
+    _Probe,
     _quantile,
     _rss_mb,
 )
@@ -84,27 +83,11 @@ LATE_MS = 100.0
 """Frames later than this are also counted per second of the window: stalls show as a burst."""
 
 
-def _dumps(obj: Any) -> str:
-    return msgspec.json.encode(obj).decode()
-
-
 def _channel(i: int) -> str:
     return f"live{i % CHANNELS}"
 
 
 # ------------------------------------------------------------------------------ client process
-
-
-class _ProbeData(msgspec.Struct, rename="camel"):
-    sent_at: datetime | None = None
-
-
-class _Probe(msgspec.Struct):
-    type: str
-    data: _ProbeData | None = None
-
-
-_probe = msgspec.json.Decoder(_Probe)
 
 
 @dataclass
@@ -119,99 +102,32 @@ class ProcessStats:
     lag_max_ms: float = 0.0
 
 
-class PipelineClient(asyncio.Protocol):
-    """One WebSocket client: handshake, subscribe, count event frames, record message delays."""
+class PipelineClient(BenchWsClient):
+    """A client of this bench: counts event frames, records message delays and late bursts."""
 
     def __init__(self, port: int, channel: str, slow: bool, stats: ProcessStats) -> None:
-        self.port, self.channel, self.slow, self.stats = port, channel, slow, stats
-        self.buf = bytearray()
-        self.upgraded = False
-        self.transport: asyncio.Transport | None = None
-        self.close_code: int | None = None
-        self.lost_early = False
+        super().__init__(port, channel, slow)
+        self.stats = stats
         self.events = 0
-        self.ready = asyncio.get_running_loop().create_future()
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        key = base64.b64encode(secrets.token_bytes(16)).decode()
-        self.transport.write(
-            f"GET /api/live HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
-
-    def data_received(self, data: bytes) -> None:
-        buf = self.buf
-        buf += data
-        if not self.upgraded:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buf.startswith(b"HTTP/1.1 101"):
-                self.ready.set_exception(RuntimeError(bytes(buf[:200]).decode(errors="replace")))
-                return
-            del buf[: end + 4]
-            self.upgraded = True
-            self._send(_dumps({"action": "subscribe", "channels": [self.channel]}).encode(), 0x1)
-        stats, pos, size = self.stats, 0, len(buf)
-        now = time.time()
-        while size - pos >= 2:
-            length = buf[pos + 1] & 0x7F
-            head = 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, head = int.from_bytes(buf[pos + 2 : pos + 4], "big"), 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length, head = int.from_bytes(buf[pos + 2 : pos + 10], "big"), 10
-            if size - pos < head + length:
-                break
-            opcode = buf[pos] & 0x0F
-            payload = bytes(buf[pos + head : pos + head + length])
-            pos += head + length
-            if opcode == 0x1:
-                probe = _probe.decode(payload)
-                if probe.type in EVENT_TYPES:
-                    self.events += 1
-                    sent = probe.data.sent_at if probe.data else None
-                    if stats.measuring and not self.slow and probe.type == "message" and sent:
-                        delay_ms = (now - sent.timestamp()) * 1000.0
-                        bucket = max(0, int(delay_ms / BUCKET_MS))
-                        stats.delays[bucket] = stats.delays.get(bucket, 0) + 1
-                        if delay_ms > LATE_MS:
-                            second = stats.late.setdefault(int(now - stats.started), [0, 0.0])
-                            second[0] += 1
-                            second[1] = max(second[1], delay_ms)
-                elif probe.type == "subscribed" and not self.ready.done():
-                    self.ready.set_result(None)
-            elif opcode == 0x9:
-                self._send(payload, 0xA)
-            elif opcode == 0x8:
-                self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
-                self._send(payload[:2], 0x8)
-                if self.transport is not None:
-                    self.transport.close()
-        del buf[:pos]
-        if self.slow and self.transport is not None and not self.transport.is_closing():
-            # Read at SLOW_READ_BPS: stop reading for as long as this chunk should have taken.
-            self.transport.pause_reading()
-            asyncio.get_running_loop().call_later(len(data) / SLOW_READ_BPS, self._resume)
-
-    def _resume(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.resume_reading()
-
-    def _send(self, payload: bytes, opcode: int) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(_mask(payload, opcode))
+    def on_text(self, probe: _Probe, now: float) -> None:
+        if probe.type not in EVENT_TYPES:
+            return
+        self.events += 1
+        stats = self.stats
+        sent = probe.data.sent_at if probe.data else None
+        if stats.measuring and not self.slow and probe.type == "message" and sent:
+            delay_ms = (now - sent.timestamp()) * 1000.0
+            bucket = max(0, int(delay_ms / BUCKET_MS))
+            stats.delays[bucket] = stats.delays.get(bucket, 0) + 1
+            if delay_ms > LATE_MS:
+                second = stats.late.setdefault(int(now - stats.started), [0, 0.0])
+                second[0] += 1
+                second[1] = max(second[1], delay_ms)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost_early = not self.stats.finished
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError("closed before subscribing"))
+        super().connection_lost(exc)
 
 
 async def _watch_lag(stats: ProcessStats) -> None:
