@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 
 class Where:
@@ -21,6 +21,19 @@ class Where:
     def add(self, clause: str, *values: Any) -> None:
         """Add a condition; `{}` in it are replaced by placeholders for `values`, in order."""
         self.clauses.append(clause.format(*(self.arg(v) for v in values)))
+
+    def after(self, key: str, order: Literal["desc", "asc"], value: tuple[Any, Any]) -> None:
+        """Keyset condition: rows strictly after `value` on `key` (e.g. `m.sent_at, m.id`) in
+        `order`; one index range scan whatever the depth of the page."""
+        self.add(f"({key}) {'<' if order == 'desc' else '>'} ({{}}, {{}})", *value)
+
+    def count_capped_sql(self, source: str, cap: int) -> str:
+        """`count(*)` of the rows of `source` matching these conditions, counting at most
+        cap + 1 of them, so a total never scans further than the cap."""
+        return (  # `source` is a constant of the caller; values travel as $n parameters
+            f"SELECT count(*) FROM (SELECT 1 FROM {source} {self.sql()} "  # noqa: S608
+            f"LIMIT {self.arg(cap + 1)}) AS capped"
+        )
 
     def copy(self) -> Where:
         other = Where(self._first)

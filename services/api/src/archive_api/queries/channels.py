@@ -78,7 +78,7 @@ def gap_where(
     if until is not None:
         w.add("gap_from < {}", until)
     if after is not None:
-        w.add("(gap_from, id) < ({}, {})", *after)
+        w.after("gap_from, id", "desc", after)
     return w
 
 
@@ -104,8 +104,7 @@ async def gap_count(
     db: Any, channel_id: int, since: datetime | None, until: datetime | None, cap: int
 ) -> int:
     w = gap_where(channel_id, since, until)
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM coverage_gaps {w.sql()} LIMIT {w.arg(cap + 1)}) s"
-    return int(await db.fetchval(sql, *w.args))
+    return int(await db.fetchval(w.count_capped_sql("coverage_gaps", cap), *w.args))
 
 
 async def open_gaps(db: Any, channel_id: int) -> list[asyncpg.Record]:

@@ -76,7 +76,7 @@ def where(f: MessageFilter, after: Key | None = None, order: Order = "desc") -> 
     if f.query is not None:
         w.add(TSV + " @@ websearch_to_tsquery('simple', {})", f.query)
     if after is not None:
-        w.add("(m.sent_at, m.id) " + ("<" if order == "desc" else ">") + " ({}, {})", *after)
+        w.after("m.sent_at, m.id", order, after)
     return w
 
 
@@ -106,10 +106,7 @@ async def page(
 async def count_capped(db: Conn, f: MessageFilter, cap: int) -> int:
     """How many messages match, counting at most cap + 1 (so it never scans far)."""
     w = where(f)
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM messages AS m {w.sql()} LIMIT {w.arg(cap + 1)}) AS s"
-    )
-    return int(await db.fetchval(sql, *w.args))
+    return int(await db.fetchval(w.count_capped_sql("messages AS m", cap), *w.args))
 
 
 async def search(

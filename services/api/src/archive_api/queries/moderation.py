@@ -59,7 +59,7 @@ def where(
     if f.until is not None:
         w.add("a.created_at < {}", f.until)
     if after is not None:
-        w.add("(a.created_at, a.id) " + ("<" if order == "desc" else ">") + " ({}, {})", *after)
+        w.after("a.created_at, a.id", order, after)
     return w
 
 
@@ -83,11 +83,7 @@ async def page(
 
 async def count_capped(db: Any, f: ActionFilter, cap: int) -> int:
     w = where(f)
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM mod_actions AS a {w.sql()} "
-        f"LIMIT {w.arg(cap + 1)}) AS s"
-    )
-    return int(await db.fetchval(sql, *w.args))
+    return int(await db.fetchval(w.count_capped_sql("mod_actions AS a", cap), *w.args))
 
 
 async def by_type(db: Any, f: ActionFilter) -> list[asyncpg.Record]:

@@ -44,7 +44,7 @@ def where(
     if f.until is not None:
         w.add("n.sent_at < {}", f.until)
     if after is not None:
-        w.add("(n.sent_at, n.id) " + ("<" if order == "desc" else ">") + " ({}, {})", *after)
+        w.after("n.sent_at, n.id", order, after)
     return w
 
 
@@ -68,8 +68,4 @@ async def page(
 
 async def count_capped(db: Any, f: NoticeFilter, cap: int) -> int:
     w = where(f)
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM usernotices AS n {w.sql()} "
-        f"LIMIT {w.arg(cap + 1)}) AS s"
-    )
-    return int(await db.fetchval(sql, *w.args))
+    return int(await db.fetchval(w.count_capped_sql("usernotices AS n", cap), *w.args))

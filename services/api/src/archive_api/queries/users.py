@@ -74,8 +74,7 @@ async def count_capped(db: Any, prefix: str | None, channel_id: int | None, cap:
         )
     else:
         join = "users AS u"
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {join} {w.sql()} LIMIT {w.arg(cap + 1)}) AS x"
-    return int(await db.fetchval(sql, *w.args))
+    return int(await db.fetchval(w.count_capped_sql(join, cap), *w.args))
 
 
 async def channels_of(db: Any, user_id: str, limit: int) -> list[asyncpg.Record]:
