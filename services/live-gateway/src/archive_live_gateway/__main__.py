@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-
-import uvloop
-
 from archive_live_gateway import app
 from archive_live_gateway.settings import GatewaySettings
-from twitch_archive import logging
-from twitch_archive.settings import load_or_exit
+from twitch_archive.entrypoint import run_service
 
 DESCRIPTION = """\
 Archive live gateway: serves the WebSocket feed GET /api/live on GATEWAY_HOST:GATEWAY_PORT
@@ -29,16 +23,15 @@ described in docs/configuration.md; the protocol in services/live-gateway/README
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the (empty) command line, load settings, configure logging, run until signalled."""
-    parser = argparse.ArgumentParser(
+    """`--help`, settings from the environment, logging, then run until signalled."""
+    run_service(
         prog="archive-live-gateway",
+        service="live-gateway",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        settings_cls=GatewaySettings,
+        serve=app.run,
+        argv=argv,
     )
-    parser.parse_args(argv)
-    settings = load_or_exit(GatewaySettings)
-    logging.configure("live-gateway", settings.log_level)
-    sys.exit(uvloop.run(app.run(settings)))
 
 
 if __name__ == "__main__":

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-
-import uvloop
-
 from archive_writer import app
 from archive_writer.settings import WriterSettings
-from twitch_archive import logging
-from twitch_archive.settings import load_or_exit
+from twitch_archive.entrypoint import run_service
 
 DESCRIPTION = """\
 Archive writer: pulls normalized chat events from the JetStream chat stream (durable consumer
@@ -28,16 +22,15 @@ docs/configuration.md.
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the (empty) command line, load settings, configure logging, run until signalled."""
-    parser = argparse.ArgumentParser(
+    """`--help`, settings from the environment, logging, then run until signalled."""
+    run_service(
         prog="archive-writer",
+        service="writer",
         description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        settings_cls=WriterSettings,
+        serve=app.run,
+        argv=argv,
     )
-    parser.parse_args(argv)
-    settings = load_or_exit(WriterSettings)
-    logging.configure("writer", settings.log_level)
-    sys.exit(uvloop.run(app.run(settings)))
 
 
 if __name__ == "__main__":
