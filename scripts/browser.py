@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from debian_packages import apt_install  # scripts/ is on sys.path: scripts run by path
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
@@ -39,23 +40,6 @@ def version(path: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def install() -> None:
-    """`apt-get install chromium`, which needs root and the Debian registry."""
-    if os.geteuid() != 0:
-        raise SystemExit("browser: installing Chromium needs root: sudo apt-get install chromium")
-    if shutil.which("apt-get") is None:
-        raise SystemExit("browser: no apt-get here: install Chromium and set CHROMIUM_PATH")
-    say("installing Debian's chromium (once, about a minute)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
-    ):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"browser: `{' '.join(cmd)}` failed:\n{done.stderr.strip()}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -72,7 +56,7 @@ def main() -> int:
         return 1
     if path != Path(DEFAULT_CHROMIUM):
         raise SystemExit(f"browser: CHROMIUM_PATH={path} does not run `--version`")
-    install()
+    apt_install(["chromium"], "browser")
     found = version(path)
     if not found:
         raise SystemExit(f"browser: chromium was installed but {path} --version does not run")

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
+from debian_packages import apt_install  # scripts/ is on sys.path: scripts run by path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
@@ -255,12 +256,7 @@ def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    if os.geteuid() != 0:
-        raise SystemExit("services: redis-server is missing; install Debian's redis-server")
-    say("installing Debian's redis-server (once, about 20 s)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    run(["apt-get", "update", "-qq"], stdout=subprocess.DEVNULL, env=env)
-    run(["apt-get", "install", "-y", "-qq", "redis-server"], stdout=subprocess.DEVNULL, env=env)
+    apt_install(["redis-server"], "services")
     found = shutil.which("redis-server")
     if not found:
         raise SystemExit("services: redis-server is still missing after apt-get install")

@@ -11,10 +11,11 @@ nginx`). Running this twice is harmless: a tool that answers `--version` is left
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
+
+from debian_packages import apt_install  # scripts/ is on sys.path: scripts run by path
 
 PACKAGES = {"promtool": "prometheus", "nginx": "nginx"}
 """Each tool and the Debian package that ships it."""
@@ -45,23 +46,6 @@ def version(tool: str) -> str | None:
     return lines[0] if done.returncode == 0 and lines else None
 
 
-def apt_install(packages: list[str]) -> None:
-    """`apt-get install` the packages, which needs root and the Debian registry."""
-    if os.geteuid() != 0:
-        raise SystemExit(f"tools: installing needs root: sudo apt-get install {' '.join(packages)}")
-    if shutil.which("apt-get") is None:
-        raise SystemExit(f"tools: no apt-get here: install {' '.join(packages)} by hand")
-    say(f"installing Debian's {', '.join(packages)} (once, about a minute)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (
-        ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
-    ):
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"tools: `{' '.join(cmd)}` failed:\n{done.stderr.strip()}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -77,7 +61,7 @@ def main() -> int:
     if args.action == "status":
         say(f"missing: {', '.join(missing)}; `make tools` installs them")
         return 1
-    apt_install(sorted({PACKAGES[tool] for tool in missing}))
+    apt_install(sorted({PACKAGES[tool] for tool in missing}), "tools")
     still = [tool for tool in missing if version(tool) is None]
     if still:
         raise SystemExit(f"tools: {', '.join(still)} still missing after apt-get install")
