@@ -12,7 +12,6 @@ from archive_api.deps import Ctx, normalise_login
 from archive_api.errors import NotFoundError
 from archive_api.pagination import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
     capped_total,
     check_limit,
     check_offset,
@@ -21,6 +20,14 @@ from archive_api.pagination import (
     from_micros,
     time_range,
     to_micros,
+)
+from archive_api.params import (
+    CursorParam,
+    IntervalParam,
+    LimitParam,
+    OffsetParam,
+    SinceParam,
+    UntilParam,
 )
 from archive_api.queries import channels as cq
 from archive_api.queries import stats as sq
@@ -122,11 +129,9 @@ class ChannelController(Controller):
         self,
         ctx: Ctx,
         name: NameParam,
-        since: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        until: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        interval: Annotated[
-            str | None, QueryParameter(description="hour or day (default: by range).")
-        ] = None,
+        since: SinceParam = None,
+        until: UntilParam = None,
+        interval: IntervalParam = None,
     ) -> ChannelStats:
         start, end, chosen = stats_range(since, until, interval)
         ref = await ctx.channels.resolve(ctx.pool, "name", name)
@@ -175,11 +180,11 @@ class ChannelController(Controller):
         self,
         ctx: Ctx,
         name: NameParam,
-        since: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        until: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        since: SinceParam = None,
+        until: UntilParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        cursor: CursorParam = None,
     ) -> GapPage:
         check_limit(limit)
         check_offset(offset, ctx.settings.max_offset, cursor)

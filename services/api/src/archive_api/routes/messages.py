@@ -19,7 +19,6 @@ from archive_api.deps import Ctx, resolve_user
 from archive_api.errors import InvalidParameterError, NotFoundError, UnavailableError
 from archive_api.pagination import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
     Order,
     capped_total,
     check_limit,
@@ -29,6 +28,18 @@ from archive_api.pagination import (
     from_micros,
     time_range,
     to_micros,
+)
+from archive_api.params import (
+    ChannelParam,
+    CursorParam,
+    DeletedOnlyParam,
+    IncludeDeletedParam,
+    LimitParam,
+    OffsetParam,
+    OrderParam,
+    SinceParam,
+    UntilParam,
+    UserParam,
 )
 from archive_api.queries import messages as q
 from archive_api.schemas import MessageContext, MessagePage
@@ -42,27 +53,6 @@ MAX_CONTEXT: Final = 100
 EXPORT_FETCH: Final = 1000
 _json = msgspec.json.Encoder()
 
-# Parameters shared by the listing endpoints (documented once, in the OpenAPI schema too).
-LimitParam = Annotated[
-    int, QueryParameter(description=f"Page size, 1 to {MAX_LIMIT}.", ge=1, le=MAX_LIMIT)
-]
-OffsetParam = Annotated[
-    int, QueryParameter(description="Rows to skip (at most MAX_OFFSET; deeper: use cursor).", ge=0)
-]
-CursorParam = Annotated[
-    str | None, QueryParameter(description="`nextCursor` of the previous page.", max_length=512)
-]
-SinceParam = Annotated[
-    str | None,
-    QueryParameter(description="From this time, inclusive: ISO 8601 or epoch milliseconds."),
-]
-UntilParam = Annotated[
-    str | None,
-    QueryParameter(description="Before this time, exclusive: ISO 8601 or epoch milliseconds."),
-]
-OrderParam = Annotated[
-    Order, QueryParameter(description="`desc` (newest first, default) or `asc` (oldest first).")
-]
 FormatParam = Annotated[
     Format | None,
     QueryParameter(
@@ -279,10 +269,8 @@ class MessageController(Controller):
         self,
         ctx: Ctx,
         request: Request[Any, Any, Any],
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
-        user: Annotated[
-            str | None, QueryParameter(description="User login, or `id:<twitch user id>`.")
-        ] = None,
+        channel: ChannelParam = None,
+        user: UserParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
         since: SinceParam = None,
@@ -291,12 +279,8 @@ class MessageController(Controller):
             str | None,
             QueryParameter(description="Words to match (same syntax as `q` of /search)."),
         ] = None,
-        include_deleted: Annotated[
-            bool, QueryParameter(name="includeDeleted", description="Also deleted messages.")
-        ] = False,
-        deleted_only: Annotated[
-            bool, QueryParameter(name="deletedOnly", description="Only deleted messages.")
-        ] = False,
+        include_deleted: IncludeDeletedParam = False,
+        deleted_only: DeletedOnlyParam = False,
         order: OrderParam = "desc",
         cursor: CursorParam = None,
         format: FormatParam = None,
@@ -331,17 +315,13 @@ class MessageController(Controller):
         q_: Annotated[
             str | None, QueryParameter(name="q", description="The words to search for (required).")
         ] = None,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
-        user: Annotated[
-            str | None, QueryParameter(description="User login, or `id:<twitch user id>`.")
-        ] = None,
+        channel: ChannelParam = None,
+        user: UserParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
         since: SinceParam = None,
         until: UntilParam = None,
-        include_deleted: Annotated[
-            bool, QueryParameter(name="includeDeleted", description="Also deleted messages.")
-        ] = False,
+        include_deleted: IncludeDeletedParam = False,
         order: OrderParam = "desc",
         cursor: CursorParam = None,
         format: FormatParam = None,
@@ -394,7 +374,7 @@ class MessageController(Controller):
         message_id: Annotated[str, PathParameter(description="Message id.")],
         before: Annotated[int, QueryParameter(ge=0, le=MAX_CONTEXT, description="0 to 100.")] = 10,
         after: Annotated[int, QueryParameter(ge=0, le=MAX_CONTEXT, description="0 to 100.")] = 10,
-        include_deleted: Annotated[bool, QueryParameter(name="includeDeleted")] = True,
+        include_deleted: IncludeDeletedParam = True,
     ) -> MessageContext:
         pool = ctx.pool
         row = await q.by_id(pool, check_message_id(message_id))

@@ -14,7 +14,6 @@ from archive_api.deps import Ctx, normalise_login, resolve_user
 from archive_api.errors import InvalidParameterError, NotFoundError
 from archive_api.pagination import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
     Order,
     check_limit,
     check_offset,
@@ -22,6 +21,16 @@ from archive_api.pagination import (
     time_page,
     time_range,
     to_micros,
+)
+from archive_api.params import (
+    ChannelParam,
+    CursorParam,
+    IntervalParam,
+    LimitParam,
+    OffsetParam,
+    OrderParam,
+    SinceParam,
+    UntilParam,
 )
 from archive_api.queries import moderation as aq
 from archive_api.queries import stats as sq
@@ -36,8 +45,6 @@ from archive_api.schemas import (
 ACTION: Final = re.compile(r"[a-z_]{1,32}")
 DEFAULT_STATS_RANGE: Final = timedelta(days=7)
 MAX_BUCKETS: Final = 10_000
-
-LimitParam = Annotated[int, QueryParameter(description=f"1 to {MAX_LIMIT}.", ge=1, le=MAX_LIMIT)]
 
 
 def check_action(value: str | None) -> str | None:
@@ -149,19 +156,19 @@ class ModerationController(Controller):
             str | None,
             QueryParameter(name="type", description="ban, timeout, delete, clear, unban, ..."),
         ] = None,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
+        channel: ChannelParam = None,
         moderator: Annotated[
             str | None, QueryParameter(description="Moderator login (known for EventSub only).")
         ] = None,
         target: Annotated[
             str | None, QueryParameter(description="Target login or `id:<twitch user id>`.")
         ] = None,
-        since: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        until: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
+        since: SinceParam = None,
+        until: UntilParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        order: Annotated[Order, QueryParameter(description="desc or asc.")] = "desc",
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        offset: OffsetParam = 0,
+        order: OrderParam = "desc",
+        cursor: CursorParam = None,
     ) -> ModActionPage:
         resolved = await resolve_target(ctx, target) if target else None
         return await action_page(
@@ -182,7 +189,7 @@ class ModerationController(Controller):
     async def recent_actions(
         self,
         ctx: Ctx,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
+        channel: ChannelParam = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="1 to 100.")] = 100,
     ) -> ModActionList:
         pool = ctx.pool
@@ -202,12 +209,10 @@ class ModerationController(Controller):
     async def action_stats(
         self,
         ctx: Ctx,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
-        since: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        until: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        interval: Annotated[
-            str | None, QueryParameter(description="hour or day (default: by range).")
-        ] = None,
+        channel: ChannelParam = None,
+        since: SinceParam = None,
+        until: UntilParam = None,
+        interval: IntervalParam = None,
     ) -> ModActionStats:
         start, end, chosen = stats_range(since, until, interval)
         pool = ctx.pool

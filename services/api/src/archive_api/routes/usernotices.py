@@ -13,13 +13,21 @@ from archive_api.deps import Ctx, resolve_user
 from archive_api.errors import InvalidParameterError
 from archive_api.pagination import (
     DEFAULT_LIMIT,
-    MAX_LIMIT,
-    Order,
     check_limit,
     check_offset,
     keyset_after,
     time_page,
     time_range,
+)
+from archive_api.params import (
+    ChannelParam,
+    CursorParam,
+    LimitParam,
+    OffsetParam,
+    OrderParam,
+    SinceParam,
+    UntilParam,
+    UserParam,
 )
 from archive_api.queries import usernotices as nq
 from archive_api.schemas import UserNoticePage
@@ -55,18 +63,14 @@ class UserNoticeController(Controller):
             str | None,
             QueryParameter(name="type", description="sub, resub, subgift, raid, announcement, ..."),
         ] = None,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
-        user: Annotated[
-            str | None, QueryParameter(description="User login or `id:<twitch user id>`.")
-        ] = None,
-        since: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        until: Annotated[str | None, QueryParameter(description="ISO 8601 or epoch ms.")] = None,
-        limit: Annotated[
-            int, QueryParameter(description=f"1 to {MAX_LIMIT}.", ge=1, le=MAX_LIMIT)
-        ] = DEFAULT_LIMIT,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
-        order: Annotated[Order, QueryParameter(description="desc or asc.")] = "desc",
-        cursor: Annotated[str | None, QueryParameter(max_length=512)] = None,
+        channel: ChannelParam = None,
+        user: UserParam = None,
+        since: SinceParam = None,
+        until: UntilParam = None,
+        limit: LimitParam = DEFAULT_LIMIT,
+        offset: OffsetParam = 0,
+        order: OrderParam = "desc",
+        cursor: CursorParam = None,
     ) -> UserNoticePage:
         check_limit(limit)
         check_offset(offset, ctx.settings.max_offset, cursor)

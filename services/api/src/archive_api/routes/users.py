@@ -23,15 +23,20 @@ from archive_api.pagination import (
     from_micros,
     to_micros,
 )
-from archive_api.queries import users as uq
-from archive_api.routes.messages import (
+from archive_api.params import (
+    ChannelParam,
     CursorParam,
-    FormatParam,
+    DeletedOnlyParam,
+    IncludeDeletedParam,
     LimitParam,
     OffsetParam,
     OrderParam,
     SinceParam,
     UntilParam,
+)
+from archive_api.queries import users as uq
+from archive_api.routes.messages import (
+    FormatParam,
     message_filter,
     message_page,
 )
@@ -84,7 +89,7 @@ class UserController(Controller):
         search: Annotated[
             str | None, QueryParameter(description="Login prefix (case-insensitive).")
         ] = None,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
+        channel: ChannelParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
         cursor: CursorParam = None,
@@ -164,18 +169,14 @@ class UserController(Controller):
         ctx: Ctx,
         request: Request[Any, Any, Any],
         username: UsernameParam,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
+        channel: ChannelParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
         since: SinceParam = None,
         until: UntilParam = None,
         search: Annotated[str | None, QueryParameter(description="Words to match.")] = None,
-        include_deleted: Annotated[
-            bool, QueryParameter(name="includeDeleted", description="Also deleted messages.")
-        ] = False,
-        deleted_only: Annotated[
-            bool, QueryParameter(name="deletedOnly", description="Only deleted messages.")
-        ] = False,
+        include_deleted: IncludeDeletedParam = False,
+        deleted_only: DeletedOnlyParam = False,
         order: OrderParam = "desc",
         cursor: CursorParam = None,
         format: FormatParam = None,
@@ -209,7 +210,7 @@ class UserController(Controller):
         type_: Annotated[
             str | None, QueryParameter(name="type", description="ban, timeout, delete, ...")
         ] = None,
-        channel: Annotated[str | None, QueryParameter(description="Channel login.")] = None,
+        channel: ChannelParam = None,
         limit: LimitParam = DEFAULT_LIMIT,
         offset: OffsetParam = 0,
         since: SinceParam = None,
