@@ -104,3 +104,38 @@ export function TimeInput({
     </div>
   );
 }
+
+/** The `since`/`until` pair of a filter form, with test ids `<prefix>-since` and `<prefix>-until`. */
+export function TimeRangeInputs({
+  since,
+  until,
+  onCommit,
+  testIdPrefix,
+}: {
+  since: string;
+  until: string;
+  onCommit: (bounds: { since?: string; until?: string }) => void;
+  testIdPrefix: string;
+}) {
+  return (
+    <>
+      <TimeInput
+        label="Since"
+        testId={`${testIdPrefix}-since`}
+        value={since}
+        onCommit={(value) => onCommit({ since: value })}
+      />
+      <TimeInput
+        label="Until"
+        testId={`${testIdPrefix}-until`}
+        value={until}
+        onCommit={(value) => onCommit({ until: value })}
+      />
+    </>
+  );
+}
+
+/** A channel as typed into a filter ("#Forsen") as the api's login ("forsen"). */
+export function channelFilter(typed: string): string {
+  return typed.replace(/^#/, "").toLowerCase();
+}

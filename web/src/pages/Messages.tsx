@@ -6,7 +6,7 @@ import { apiUrl, type QueryParams } from "@/api/client";
 import { useApiBase } from "@/api/context";
 import { useChannels, useMessagePages } from "@/api/queries";
 import type { Message } from "@/api/types";
-import { DebouncedInput, TimeInput } from "@/components/Filters";
+import { DebouncedInput, TimeRangeInputs, channelFilter } from "@/components/Filters";
 import { MessageContextDialog } from "@/components/MessageContextDialog";
 import { MessageRow } from "@/components/MessageRow";
 import { Empty, ErrorState, Loading } from "@/components/Status";
@@ -75,7 +75,7 @@ export function MessagesPage() {
           placeholder="any"
           data-testid="messages-channel"
           value={filters.channel}
-          onCommit={(channel) => setFilters({ channel: channel.replace(/^#/, "").toLowerCase() })}
+          onCommit={(channel) => setFilters({ channel: channelFilter(channel) })}
         />
         <DebouncedInput
           label="User"
@@ -84,18 +84,7 @@ export function MessagesPage() {
           value={filters.user}
           onCommit={(user) => setFilters({ user })}
         />
-        <TimeInput
-          label="Since"
-          testId="messages-since"
-          value={filters.since}
-          onCommit={(since) => setFilters({ since })}
-        />
-        <TimeInput
-          label="Until"
-          testId="messages-until"
-          value={filters.until}
-          onCommit={(until) => setFilters({ until })}
-        />
+        <TimeRangeInputs testIdPrefix="messages" since={filters.since} until={filters.until} onCommit={setFilters} />
         <datalist id="known-channels">
           {(channels.data?.channels ?? []).map((channel) => (
             <option key={channel.id} value={channel.name}>

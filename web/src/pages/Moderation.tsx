@@ -7,7 +7,7 @@ import { useModActionPages, useModStats } from "@/api/queries";
 import type { ModAction } from "@/api/types";
 import { LazyChart } from "@/charts/LazyChart";
 import { Card } from "@/components/Card";
-import { DebouncedInput, TimeInput } from "@/components/Filters";
+import { DebouncedInput, TimeRangeInputs, channelFilter } from "@/components/Filters";
 import { ActionBadge, ModActionRow } from "@/components/ModActionRow";
 import { Empty, ErrorState, Loading, QueryState } from "@/components/Status";
 import { VirtualList } from "@/components/VirtualList";
@@ -171,7 +171,7 @@ export function ModerationPage() {
           placeholder="any"
           data-testid="moderation-channel"
           value={filters.channel}
-          onCommit={(channel) => setFilters({ channel: channel.replace(/^#/, "").toLowerCase() })}
+          onCommit={(channel) => setFilters({ channel: channelFilter(channel) })}
         />
         <DebouncedInput
           label="Moderator"
@@ -187,18 +187,7 @@ export function ModerationPage() {
           value={filters.target}
           onCommit={(target) => setFilters({ target })}
         />
-        <TimeInput
-          label="Since"
-          testId="moderation-since"
-          value={filters.since}
-          onCommit={(since) => setFilters({ since })}
-        />
-        <TimeInput
-          label="Until"
-          testId="moderation-until"
-          value={filters.until}
-          onCommit={(until) => setFilters({ until })}
-        />
+        <TimeRangeInputs testIdPrefix="moderation" since={filters.since} until={filters.until} onCommit={setFilters} />
         {filtered ? (
           <div className="col-span-2 sm:col-span-3 lg:col-span-6">
             <button
