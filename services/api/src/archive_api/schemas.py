@@ -23,10 +23,9 @@ class Body(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 # ------------------------------------------------------------------------------- messages
 
 
-class MessagePage(Body, frozen=True):
-    """A page of messages: the seed's `{messages, total, hasMore}` plus the cursor."""
+class Page(Body, frozen=True):
+    """What every list says besides its items: the seed's `{total, hasMore}` plus the cursor."""
 
-    messages: list[MessageView]
     total: int
     """Rows matching the filters, counted up to TOTAL_COUNT_CAP."""
     total_is_exact: bool
@@ -34,6 +33,12 @@ class MessagePage(Body, frozen=True):
     has_more: bool
     next_cursor: str | None
     """Pass as `cursor` for the next page; null on the last page."""
+
+
+class MessagePage(Page, frozen=True):
+    """A page of messages: the seed's `{messages, total, hasMore}` plus the cursor."""
+
+    messages: list[MessageView]
 
 
 class MessageContext(Body, frozen=True):
@@ -64,12 +69,8 @@ class UserSummary(Body, frozen=True):
     """With `channel=`: last message in that channel."""
 
 
-class UserPage(Body, frozen=True):
+class UserPage(Page, frozen=True):
     users: list[UserSummary]
-    total: int
-    total_is_exact: bool
-    has_more: bool
-    next_cursor: str | None
 
 
 class UserChannel(Body, frozen=True):
@@ -135,20 +136,12 @@ class UserNames(Body, frozen=True):
 # ------------------------------------------------------------------------------- moderation
 
 
-class ModActionPage(Body, frozen=True):
+class ModActionPage(Page, frozen=True):
     mod_actions: list[ModActionView]
-    total: int
-    total_is_exact: bool
-    has_more: bool
-    next_cursor: str | None
 
 
-class UserNoticePage(Body, frozen=True):
+class UserNoticePage(Page, frozen=True):
     usernotices: list[UserNoticeView]
-    total: int
-    total_is_exact: bool
-    has_more: bool
-    next_cursor: str | None
 
 
 class ModActionList(Body, frozen=True):
@@ -215,12 +208,8 @@ class Gap(Body, frozen=True):
     open: bool
 
 
-class GapPage(Body, frozen=True):
+class GapPage(Page, frozen=True):
     gaps: list[Gap]
-    total: int
-    total_is_exact: bool
-    has_more: bool
-    next_cursor: str | None
 
 
 class ChannelTotals(Body, frozen=True):
