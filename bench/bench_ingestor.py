@@ -43,7 +43,7 @@ import uvloop
 from aiohttp import WSMsgType, web
 from nats.js import JetStreamContext
 
-from twitch_archive.bus import StreamSettings, ensure_streams, event_subject
+from twitch_archive.bus import StreamSettings, delete_namespace, ensure_streams, event_subject
 from twitch_archive.codec import encode_event
 from twitch_archive.irc import parse
 from twitch_archive.logging import configure
@@ -181,16 +181,10 @@ def role(name: str, config: dict[str, Any], log: Path) -> Child:
 async def cleanup(names: Names) -> None:
 
     nc = await nats.connect(NATS_URL)
-    jsm = nc.jsm()
-    for stream in (
-        names.chat_stream,
-        names.deadletter_stream,
-        f"KV_{names.channels_bucket}",
-        f"KV_{names.ingestors_bucket}",
-    ):
-        with contextlib.suppress(Exception):
-            await jsm.delete_stream(stream)
-    await nc.close()
+    try:
+        await delete_namespace(nc, names)
+    finally:
+        await nc.close()
 
 
 async def stream_count(js: JetStreamContext, names: Names) -> int:

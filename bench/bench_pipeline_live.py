@@ -50,6 +50,7 @@ from typing import Any
 import msgspec
 import nats
 
+from twitch_archive.bus import delete_namespace
 from twitch_archive.subjects import Names
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -340,16 +341,10 @@ async def _cleanup(ns: str) -> None:
     """Delete the run's streams and KV buckets from the shared NATS server."""
     names = Names(ns=ns)
     nc = await nats.connect(NATS_URL)
-    jsm = nc.jsm()
-    for stream in (
-        names.chat_stream,
-        names.deadletter_stream,
-        f"KV_{names.channels_bucket}",
-        f"KV_{names.ingestors_bucket}",
-    ):
-        with contextlib.suppress(Exception):
-            await jsm.delete_stream(stream)
-    await nc.close()
+    try:
+        await delete_namespace(nc, names)
+    finally:
+        await nc.close()
 
 
 class Tap:

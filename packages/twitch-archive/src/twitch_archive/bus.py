@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import msgspec
@@ -80,6 +81,15 @@ async def ensure_bucket(
         return await js.create_key_value(config)
     except BadRequestError:
         return await js.key_value(bucket)  # another process created it first
+
+
+async def delete_namespace(nc: NatsClient, names: Names) -> None:
+    """Delete every stream and KV bucket of `names` that exists (tests and benchmarks clean up
+    their own namespace on a shared server with it)."""
+    jsm = nc.jsm()
+    for stream in names.jetstream_streams:
+        with contextlib.suppress(NotFoundError):
+            await jsm.delete_stream(stream)
 
 
 async def _ensure_stream(js: JetStreamContext, config: js_api.StreamConfig) -> None:

@@ -128,3 +128,14 @@ class Names:
     def ingestors_bucket(self) -> str:
         """KV bucket with ingestor replica heartbeats (entries expire by TTL)."""
         return f"{self.bucket_prefix}ingestors"
+
+    @property
+    def jetstream_streams(self) -> tuple[str, ...]:
+        """Every JetStream stream of the namespace, KV buckets included (a bucket is the stream
+        `KV_<bucket>`): what to delete to remove a test's or a benchmark's namespace."""
+        return (
+            self.chat_stream,
+            self.deadletter_stream,
+            f"KV_{self.channels_bucket}",
+            f"KV_{self.ingestors_bucket}",
+        )

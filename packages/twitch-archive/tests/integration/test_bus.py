@@ -9,6 +9,7 @@ from nats.js import JetStreamContext
 from twitch_archive.bus import (
     StreamSettings,
     connect_nats,
+    delete_namespace,
     ensure_bucket,
     ensure_streams,
     event_subject,
@@ -87,3 +88,17 @@ async def test_buckets_are_created_once_with_their_replicas(
     assert (await second.get("alpha")).value == b"{}"
     status = await first.status()
     assert status.bucket == names.channels_bucket
+
+
+async def test_delete_namespace_removes_every_stream_and_bucket(
+    nc, js: JetStreamContext, names: Names
+) -> None:
+    """What a namespace created (streams, KV buckets) is gone after delete_namespace; names
+    that never existed are skipped."""
+    doomed = Names(ns=f"{names.ns}doomed.")
+    await ensure_streams(js, doomed, StreamSettings(max_bytes=16 * 1024**2, max_age_s=600))
+    await ensure_bucket(js, doomed.channels_bucket)
+    await delete_namespace(nc, doomed)
+    left = {info.config.name for info in await js.streams_info()}
+    assert not left & set(doomed.jetstream_streams)
+    await delete_namespace(nc, doomed)  # nothing left to delete: no error

@@ -19,10 +19,10 @@ from typing import Any, BinaryIO, Protocol
 import nats
 import pytest
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
 from archive_ingestor.app import IngestorApp
 from archive_ingestor.settings import IngestorSettings
+from twitch_archive import bus
 from twitch_archive.bus import StreamSettings
 from twitch_archive.codec import decode_event
 from twitch_archive.events import ChatEvent
@@ -79,15 +79,7 @@ async def delete_namespace(nats_url: str, names: Names) -> None:
     """Delete the streams and KV buckets of one test's namespace."""
     nc = await nats.connect(nats_url)
     try:
-        jsm = nc.jsm()
-        for stream in (
-            names.chat_stream,
-            names.deadletter_stream,
-            f"KV_{names.channels_bucket}",
-            f"KV_{names.ingestors_bucket}",
-        ):
-            with contextlib.suppress(NotFoundError):
-                await jsm.delete_stream(stream)
+        await bus.delete_namespace(nc, names)
     finally:
         await nc.close()
 
