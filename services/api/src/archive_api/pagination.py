@@ -14,11 +14,12 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 
 from archive_api.errors import InvalidParameterError
+from archive_api.schemas import Page
 
 CURSOR_VERSION: Final = 1
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,6 +29,7 @@ MAX_LIMIT: Final = 1000
 DEFAULT_LIMIT: Final = 50
 
 Order = Literal["desc", "asc"]
+B = TypeVar("B", bound=Page)
 
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(list[Any])
@@ -140,6 +142,16 @@ class TimePage:
     total_is_exact: bool
     has_more: bool
     next_cursor: str | None
+
+    def body(self, cls: type[B], **items: Any) -> B:
+        """The response body `cls` of this page, with its `items` list."""
+        return cls(
+            total=self.total,
+            total_is_exact=self.total_is_exact,
+            has_more=self.has_more,
+            next_cursor=self.next_cursor,
+            **items,
+        )
 
 
 def keyset_after(

@@ -99,12 +99,9 @@ async def action_page(
         time_column="created_at",
     )
     refs = await ctx.channels.refs(pool, {row["channel_id"] for row in page.rows})
-    return ModActionPage(
+    return page.body(
+        ModActionPage,
         mod_actions=[present.mod_action(row, refs[row["channel_id"]]) for row in page.rows],
-        total=page.total,
-        total_is_exact=page.total_is_exact,
-        has_more=page.has_more,
-        next_cursor=page.next_cursor,
     )
 
 

@@ -97,10 +97,7 @@ class UserNoticeController(Controller):
             time_column="sent_at",
         )
         refs = await ctx.channels.refs(pool, {row["channel_id"] for row in page.rows})
-        return UserNoticePage(
+        return page.body(
+            UserNoticePage,
             usernotices=[present.usernotice(row, refs[row["channel_id"]]) for row in page.rows],
-            total=page.total,
-            total_is_exact=page.total_is_exact,
-            has_more=page.has_more,
-            next_cursor=page.next_cursor,
         )
