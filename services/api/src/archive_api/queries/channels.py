@@ -95,7 +95,8 @@ async def gaps(
     w = gap_where(channel_id, since, until, after)
     sql = (
         f"SELECT id, channel, gap_from, gap_to, reason FROM coverage_gaps {w.sql()} "
-        f"ORDER BY gap_from DESC, id DESC LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+        "ORDER BY gap_from DESC, id DESC"
+        f"{w.limit_sql(limit, offset)}"
     )
     return list(await db.fetch(sql, *w.args))
 

@@ -89,10 +89,8 @@ def page_sql(
     f: MessageFilter, order: Order, after: Key | None, limit: int, offset: int
 ) -> tuple[str, list[Any]]:
     w = where(f, after, order)
-    sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {order_by(order)} LIMIT {w.arg(limit)}"
-    if offset:
-        sql += f" OFFSET {w.arg(offset)}"
-    return sql, w.args
+    sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {order_by(order)}"
+    return sql + w.limit_sql(limit, offset), w.args
 
 
 async def page(

@@ -76,7 +76,7 @@ async def page(
     sql = (
         f"SELECT {COLUMNS} FROM mod_actions AS a {w.sql()} "
         f"ORDER BY a.created_at {direction}, a.id {direction} "
-        f"LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+        f"{w.limit_sql(limit, offset)}"
     )
     return list(await db.fetch(sql, *w.args))
 

@@ -61,7 +61,7 @@ async def page(
     sql = (
         f"SELECT {COLUMNS} FROM usernotices AS n {w.sql()} "
         f"ORDER BY n.sent_at {direction}, n.id {direction} "
-        f"LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+        f"{w.limit_sql(limit, offset)}"
     )
     return list(await db.fetch(sql, *w.args))
 

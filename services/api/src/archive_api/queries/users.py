@@ -38,7 +38,7 @@ async def page_by_login(
         w.add("(u.login, u.id) > ({}, {})", *after)
     sql = (
         f"SELECT {USER_COLUMNS} FROM users AS u {w.sql()} ORDER BY u.login, u.id "
-        f"LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+        f"{w.limit_sql(limit, offset)}"
     )
     return list(await db.fetch(sql, *w.args))
 
@@ -59,7 +59,8 @@ async def page_by_channel(
         f"SELECT {USER_COLUMNS}, s.messages AS channel_messages, "
         "s.last_seen_at AS channel_last_seen "
         f"FROM user_channel_stats AS s JOIN users AS u ON u.id = s.user_id {w.sql()} "
-        f"ORDER BY s.last_seen_at DESC, s.user_id DESC LIMIT {w.arg(limit)} OFFSET {w.arg(offset)}"
+        "ORDER BY s.last_seen_at DESC, s.user_id DESC"
+        f"{w.limit_sql(limit, offset)}"
     )
     return list(await db.fetch(sql, *w.args))
 
