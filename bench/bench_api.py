@@ -50,6 +50,8 @@ class Case:
     path: str
     kind: str  # list | search | profile | stats
     floor: Floor
+    plans: str = "custom"
+    """The api's pool the endpoint's SQL runs on (app.open_pool), which the floor uses too."""
 
 
 @dataclass
@@ -209,13 +211,18 @@ async def cases(pool: Any) -> list[Case]:
     bl, ml, hl, tl = busy["login"], mid["login"], heavy["login"], typical["login"]
     return [
         Case(
-            "messages latest", "/api/messages", "list", lambda db: msg_list(db, mq.MessageFilter())
+            "messages latest",
+            "/api/messages",
+            "list",
+            lambda db: msg_list(db, mq.MessageFilter()),
+            "generic",
         ),
         Case(
             "messages busy channel",
             f"/api/messages?channel={bl}",
             "list",
             lambda db: msg_list(db, mq.MessageFilter(channel_id=b)),
+            "generic",
         ),
         Case(
             "messages deep cursor",
@@ -224,36 +231,42 @@ async def cases(pool: Any) -> list[Case]:
             lambda db: msg_list(
                 db, mq.MessageFilter(channel_id=b), (deep[0]["sent_at"], deep[0]["id"])
             ),
+            "generic",
         ),
         Case(
             "messages mid channel",
             f"/api/messages?channel={ml}",
             "list",
             lambda db: msg_list(db, mq.MessageFilter(channel_id=m)),
+            "generic",
         ),
         Case(
             "messages heavy user",
             f"/api/users/{hl}/messages",
             "list",
             lambda db: msg_list(db, mq.MessageFilter(user_id=h)),
+            "generic",
         ),
         Case(
             "messages typical user",
             f"/api/messages?user={tl}",
             "list",
             lambda db: msg_list(db, mq.MessageFilter(user_id=t)),
+            "generic",
         ),
         Case(
             "message by id",
             f"/api/messages/{message['id']}",
             "profile",
             lambda db: mq.by_id(db, message["id"]),
+            "generic",
         ),
         Case(
             "message context",
             f"/api/messages/{message['id']}/context",
             "list",
             lambda db: _context(db, message["id"], message["channel_id"], key),
+            "generic",
         ),
         Case(
             "search common word",
@@ -394,6 +407,15 @@ async def main_async(args: argparse.Namespace) -> int:
         sys.executable, "-m", "archive_api", env=env, stdout=asyncio.subprocess.DEVNULL
     )
     pool = await create_pool(url, min_size=args.pool, max_size=args.pool)
+    floor_pools = {
+        "custom": pool,
+        "generic": await create_pool(
+            url,
+            min_size=args.pool,
+            max_size=args.pool,
+            server_settings={"plan_cache_mode": "force_generic_plan"},
+        ),
+    }
     failed = 0
     try:
         await wait_ready(port, proc)
@@ -414,7 +436,8 @@ async def main_async(args: argparse.Namespace) -> int:
         for case in all_cases:
             await drive_http(port, case.path, 4, 0.5)  # warm caches and plans
             api = await drive_http(port, case.path, args.concurrency, seconds)
-            floor = await drive_sql(pool, case.floor, args.concurrency, min(seconds, 10.0))
+            floor_pool = floor_pools[case.plans]
+            floor = await drive_sql(floor_pool, case.floor, args.concurrency, min(seconds, 10.0))
             relative = 2 * floor.pct(95) + 5
             relative_ok = api.pct(95) <= 2 * floor.pct(95) + 5
             ok = api.errors == 0 and api.pct(95) <= target_for(case.kind) and relative_ok
@@ -427,7 +450,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 flush=True,
             )
     finally:
-        await pool.close()
+        await asyncio.gather(*(p.close() for p in floor_pools.values()))
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             try:

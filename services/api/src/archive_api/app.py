@@ -1,7 +1,7 @@
 """The composition root: `create_app(settings)` builds the Litestar app; `run` serves it.
 
 Nothing happens at import time. `create_app` builds the objects that need no I/O (metrics,
-Redis client, caches, the NATS link); the lifespan opens the PostgreSQL pool and starts the NATS
+Redis client, caches, the NATS link); the lifespan opens the PostgreSQL pools and starts the NATS
 connection, and closes everything in reverse order on shutdown.
 """
 
@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import structlog
@@ -105,17 +105,34 @@ async def _keep_session(_: Any) -> None:
     RESET ALL, UNLISTEN *, ...) would only cost time; open transactions are still rolled back."""
 
 
-async def open_pool(settings: ApiSettings) -> asyncpg.Pool[asyncpg.Record]:
-    """The api's pool: `twitch_archive.db`'s codecs and session settings (custom plans), a
-    statement timeout, and no per-release reset round trip."""
+PlanMode = Literal["custom", "generic"]
+
+
+def pool_size(settings: ApiSettings, plans: PlanMode) -> int:
+    """DB_POOL_MAX split between the two pools (the generic one gets the smaller half): a
+    replica never holds more than DB_POOL_MAX connections, whatever its traffic."""
+    generic = max(1, settings.db_pool_max // 2)
+    return generic if plans == "generic" else max(1, settings.db_pool_max - generic)
+
+
+async def open_pool(settings: ApiSettings, plans: PlanMode) -> asyncpg.Pool[asyncpg.Record]:
+    """One of the api's two pools: `twitch_archive.db`'s codecs, a statement timeout, no
+    per-release reset round trip, and how prepared statements are planned.
+
+    `custom` plans every execution for its values: search and aggregates, whose best plan
+    depends on the words or the time range asked for. `generic` keeps one plan per prepared
+    statement: the keyset pages of messages, whose plan depends only on which filters are
+    present, and whose planning over a year of monthly partitions (about 0.45 ms) costs three
+    times their execution (docs/performance.md).
+    """
     pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
         settings.database_url,
-        min_size=min(settings.db_pool_min, settings.db_pool_max),
-        max_size=settings.db_pool_max,
+        min_size=min(settings.db_pool_min, pool_size(settings, plans)),
+        max_size=pool_size(settings, plans),
         command_timeout=settings.statement_timeout_ms / 1000 + 5,
         server_settings={
-            "application_name": "archive-api",
-            "plan_cache_mode": "force_custom_plan",
+            "application_name": f"archive-api-{plans}",
+            "plan_cache_mode": f"force_{plans}_plan",
             "statement_timeout": str(settings.statement_timeout_ms),
         },
         init=init_connection,
@@ -148,7 +165,7 @@ def build_context(settings: ApiSettings, registry: CollectorRegistry | None = No
             metrics,
             replicas=settings.nats_replicas,
         ),
-        exports=asyncio.Semaphore(max(1, settings.db_pool_max // 2)),
+        exports=asyncio.Semaphore(max(1, pool_size(settings, "custom") // 2)),
         counts=Memo(settings.cache_ttl_s),
     )
 
@@ -159,8 +176,10 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
 
     @contextlib.asynccontextmanager
     async def resources(app: Litestar) -> AsyncIterator[None]:
-        pool = await open_pool(settings)
-        ctx.pool = FairPool(pool, settings.db_pool_max)
+        pool = await open_pool(settings, "custom")
+        pages = await open_pool(settings, "generic")
+        ctx.pool = FairPool(pool, pool_size(settings, "custom"))
+        ctx.pages = FairPool(pages, pool_size(settings, "generic"))
         ctx.desired.start(pool)
         log.info("api_started", port=settings.api_port, redis=settings.redis_url.split("@")[-1])
         try:
@@ -169,8 +188,8 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
             await ctx.desired.close()
             with contextlib.suppress(Exception):
                 await ctx.redis.client.aclose()
-            ctx.pool = None
-            await pool.close()
+            ctx.pool = ctx.pages = None
+            await asyncio.gather(pool.close(), pages.close())
             log.info("api_stopped")
 
     handlers: list[Any] = [

@@ -185,18 +185,39 @@ class Context:
     words: Memo = dataclasses.field(default_factory=lambda: Memo(3600.0))
     """The lexemes of search queries (they never change)."""
     _pool: Any = None
-    """The pool (typed Any: Litestar evaluates these annotations at run time)."""
+    """The custom-plan pool (typed Any: Litestar evaluates these annotations at run time)."""
+    _pages: Any = None
+    """The generic-plan pool."""
 
     @property
     def pool(self) -> FairPool:
-        if self._pool is None:
-            raise UnavailableError("the database pool is not open yet")
-        pool: FairPool = self._pool
-        return pool
+        """Queries planned for their values: everything but the keyset pages of messages."""
+        return _opened(self._pool)
 
     @pool.setter
     def pool(self, pool: FairPool | None) -> None:
         self._pool = pool
+
+    @property
+    def pages(self) -> FairPool:
+        """Keyset pages, capped counts and look-ups of messages without full-text search: one
+        generic plan per statement (see `app.open_pool`)."""
+        return _opened(self._pages)
+
+    @pages.setter
+    def pages(self, pool: FairPool | None) -> None:
+        self._pages = pool
+
+    def pools(self) -> dict[str, FairPool]:
+        """The open pools by plan mode (for health checks and metrics)."""
+        found = {"custom": self._pool, "generic": self._pages}
+        return {name: pool for name, pool in found.items() if pool is not None}
+
+
+def _opened(pool: FairPool | None) -> FairPool:
+    if pool is None:
+        raise UnavailableError("the database pool is not open yet")
+    return pool
 
 
 def provide_context(state: State) -> Context:

@@ -74,11 +74,13 @@ class ApiMetrics:
         )
         self.db_pool_size = Gauge(
             "archive_api_db_pool_size",
-            "Open PostgreSQL connections of the pool.",
+            "Open PostgreSQL connections, by pool (plans: custom or generic).",
+            ["plans"],
             registry=registry,
         )
         self.db_pool_idle = Gauge(
             "archive_api_db_pool_idle",
-            "Idle PostgreSQL connections of the pool.",
+            "Idle PostgreSQL connections, by pool (plans: custom or generic).",
+            ["plans"],
             registry=registry,
         )

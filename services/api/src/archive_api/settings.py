@@ -61,9 +61,11 @@ class ApiSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client IP (uvicorn's option)."""
     db_pool_min: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2
-    """PostgreSQL connections kept open."""
+    """PostgreSQL connections kept open in each of the two pools."""
     db_pool_max: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
-    """PostgreSQL connections at most per replica: 2 cores serve about 10 queries at once."""
+    """PostgreSQL connections at most per replica (two at least), split evenly between the pool
+    that plans each query and the one that keeps generic plans for message pages: 2 cores serve
+    about 10 queries at once."""
     statement_timeout_ms: Annotated[int, msgspec.Meta(ge=100, le=600_000)] = 10_000
     """A query running longer is cancelled (the request gets 503), so one bad query cannot
     hold a connection for long."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from archive_api.app import open_pool
+from archive_api.queries import messages as q
 from twitch_archive.views import message_view, mod_action_view
 
 ALL_FIELDS = {
@@ -212,6 +214,46 @@ async def test_search_through_the_list_endpoint(client):
     listed = (await client.get("/api/messages", params={"search": "gg"})).json()
     searched = (await client.get("/api/messages/search", params={"q": "gg"})).json()
     assert [m["id"] for m in listed["messages"]] == [m["id"] for m in searched["messages"]]
+
+
+async def test_pages_keep_one_generic_plan_and_search_is_planned_each_time(
+    client, seed, make_settings
+):
+    """Keyset pages run on the generic-plan pool (planning a year of partitions costs more than
+    reading the page), search on the custom-plan pool (its plan depends on the words)."""
+    statements = "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+    settings = make_settings()
+    pages, planned = await open_pool(settings, "generic"), await open_pool(settings, "custom")
+    try:
+        channel_id = await pages.fetchval("SELECT id FROM channels WHERE login = 'alpha'")
+        f = q.MessageFilter(channel_id=channel_id)
+        sql, args = q.page_sql(f, "desc", None, 51, 0)
+        assert sql.endswith(" LIMIT 51")  # a literal: see Where.limit_sql
+        assert len(args) == 1
+        async with pages.acquire() as conn:
+            for _ in range(3):
+                assert len(await q.page(conn, f, "desc", None, 51)) == 51
+            plans = {r["statement"]: r for r in await conn.fetch(statements)}
+        assert plans[sql]["generic_plans"] >= 3
+        assert plans[sql]["custom_plans"] == 0
+        bounds = await q.data_bounds(planned)
+        async with planned.acquire() as conn:
+            for _ in range(3):
+                rows, _windows = await q.search(
+                    conn, q.MessageFilter(query="gg"), "desc", None, 10, bounds
+                )
+                assert rows
+            plans = {r["statement"]: r for r in await conn.fetch(statements)}
+    finally:
+        await pages.close()
+        await planned.close()
+    searches = [r for text, r in plans.items() if "websearch_to_tsquery" in text]
+    assert searches
+    assert all(r["generic_plans"] == 0 for r in searches)
+    assert sum(r["custom_plans"] for r in searches) >= 3
+    metrics = (await client.get("/metrics")).text
+    assert 'archive_api_db_pool_size{plans="generic"}' in metrics
+    assert 'archive_api_db_pool_size{plans="custom"}' in metrics
 
 
 async def test_context_shows_the_lines_around_a_message(client, seed):

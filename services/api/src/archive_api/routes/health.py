@@ -28,9 +28,9 @@ class HealthController(Controller):
         "api then fails open: no rate limit, no cache) or NATS (channel management) is down.",
     )
     async def readyz(self, ctx: Ctx) -> Response[Health]:
-        pool = ctx._pool
+        pools = list(ctx.pools().values())
         postgres, redis = await asyncio.gather(
-            ping(pool.raw, timeout=1.0) if pool is not None else _false(), ctx.redis.ping()
+            ping(pools[0].raw, timeout=1.0) if pools else _false(), ctx.redis.ping()
         )
         checks = {
             "postgres": "ok" if postgres else "down",
@@ -44,10 +44,9 @@ class HealthController(Controller):
 
     @get("/metrics", summary="Prometheus metrics", media_type=MediaType.TEXT)
     async def metrics(self, ctx: Ctx) -> Response[bytes]:
-        pool = ctx._pool
-        if pool is not None:
-            ctx.metrics.db_pool_size.set(pool.raw.get_size())
-            ctx.metrics.db_pool_idle.set(pool.raw.get_idle_size())
+        for plans, pool in ctx.pools().items():
+            ctx.metrics.db_pool_size.labels(plans).set(pool.raw.get_size())
+            ctx.metrics.db_pool_idle.labels(plans).set(pool.raw.get_idle_size())
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

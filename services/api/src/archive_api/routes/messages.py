@@ -166,7 +166,7 @@ async def message_page(
             ctx.metrics.search_windows.observe(windows)
             rows = rows[offset:]
     else:
-        rows = await q.page(pool, f, order, after, limit + 1, offset)
+        rows = await q.page(ctx.pages, f, order, after, limit + 1, offset)
     has_more = len(rows) > limit
     rows = rows[:limit]
     cap = ctx.settings.total_count_cap
@@ -175,7 +175,8 @@ async def message_page(
     elif not has_more:
         total, exact = offset + len(rows), True
     else:
-        counted = await ctx.counts.get(("m", f), lambda: q.count_capped(pool, f, cap))
+        counter = pool if searching else ctx.pages  # a word's count needs a custom plan
+        counted = await ctx.counts.get(("m", f), lambda: q.count_capped(counter, f, cap))
         total, exact = capped_total(counted, cap)
     refs = await ctx.channels.refs(pool, {row["channel_id"] for row in rows})
     out = [present.message(row, refs[row["channel_id"]], pattern) for row in rows]
@@ -355,11 +356,10 @@ class MessageController(Controller):
     async def get_message(
         self, ctx: Ctx, message_id: Annotated[str, PathParameter(description="Message id.")]
     ) -> MessageView:
-        pool = ctx.pool
-        row = await q.by_id(pool, check_message_id(message_id))
+        row = await q.by_id(ctx.pages, check_message_id(message_id))
         if row is None:
             raise NotFoundError(f"id: no message {message_id[:80]!r}")
-        return present.message(row, await ctx.channels.ref(pool, row["channel_id"]))
+        return present.message(row, await ctx.channels.ref(ctx.pool, row["channel_id"]))
 
     @get(
         "/{message_id:str}/context",
@@ -376,15 +376,14 @@ class MessageController(Controller):
         after: Annotated[int, QueryParameter(ge=0, le=MAX_CONTEXT, description="0 to 100.")] = 10,
         include_deleted: IncludeDeletedParam = True,
     ) -> MessageContext:
-        pool = ctx.pool
-        row = await q.by_id(pool, check_message_id(message_id))
+        pages = ctx.pages
+        row = await q.by_id(pages, check_message_id(message_id))
         if row is None:
             raise NotFoundError(f"id: no message {message_id[:80]!r}")
         key = (row["sent_at"], row["id"])
-        earlier, later = await q.around(
-            pool, row["channel_id"], key, before, after, "include" if include_deleted else "exclude"
-        )
-        channel = await ctx.channels.ref(pool, row["channel_id"])
+        deleted: q.Deleted = "include" if include_deleted else "exclude"
+        earlier, later = await q.around(pages, row["channel_id"], key, before, after, deleted)
+        channel = await ctx.channels.ref(ctx.pool, row["channel_id"])
         return MessageContext(
             message=present.message(row, channel),
             before=[present.message(r, channel) for r in earlier],
