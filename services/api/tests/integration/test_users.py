@@ -117,6 +117,28 @@ async def test_user_mod_actions_and_stats(client, seed):
     assert {a["action"] for a in filtered["modActions"]} == {"timeout"}
 
 
+@pytest.mark.parametrize("order", ["desc", "asc"])
+async def test_user_mod_actions_page_by_cursor_in_order(client, order):
+    """By id and by login merge into one ordered list: pages of one, by cursor or offset, walk
+    the same actions as one big page, each once."""
+    path = "/api/users/viewer_one/mod-actions"
+    whole = (await client.get(path, params={"order": order, "limit": 100})).json()["modActions"]
+    assert len(whole) >= 3
+    walked, cursor = [], None
+    for _ in range(len(whole) + 1):
+        params = {"order": order, "limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get(path, params=params)).json()
+        walked += page["modActions"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+    assert [a["id"] for a in walked] == [a["id"] for a in whole]
+    by_offset = (await client.get(path, params={"order": order, "limit": 2, "offset": 1})).json()
+    assert [a["id"] for a in by_offset["modActions"]] == [a["id"] for a in whole[1:3]]
+    times = [a["createdAt"] for a in whole]
+    assert times == sorted(times, reverse=order == "desc")
+
+
 @pytest.mark.parametrize(
     ("path", "params", "status", "parameter"),
     [

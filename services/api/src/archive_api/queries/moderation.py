@@ -71,14 +71,28 @@ async def page(
     limit: int,
     offset: int = 0,
 ) -> list[asyncpg.Record]:
-    w = where(f, after, order)
     direction = "DESC" if order == "desc" else "ASC"
-    sql = (
-        f"SELECT {COLUMNS} FROM mod_actions AS a {w.sql()} "
-        f"ORDER BY a.created_at {direction}, a.id {direction} "
-        f"{w.limit_sql(limit, offset)}"
+    order_by = f"ORDER BY a.created_at {direction}, a.id {direction}"
+    if f.target_id is None or not f.target_logins:
+        w = where(f, after, order)
+        sql = f"SELECT {COLUMNS} FROM mod_actions AS a {w.sql()} {order_by}"
+        return list(await db.fetch(sql + w.limit_sql(limit, offset), *w.args))
+    # A user's actions by id, or by login where Twitch gave none: as one OR, PostgreSQL walks
+    # the time index filtering out everyone else's (1.7 ms for a heavy user of the 10 M bench).
+    # One branch per id and per login is each a short ordered scan of its own index instead.
+    w = where(dataclasses.replace(f, target_id=None, target_logins=()), after, order)
+    rest = "".join(f" AND {clause}" for clause in w.clauses)
+    targets = [f"a.target_user_id = {w.arg(f.target_id)}"] + [
+        f"a.target_user_id IS NULL AND a.target_user_login = {w.arg(login)}"
+        for login in f.target_logins
+    ]
+    branches = " UNION ALL ".join(
+        f"(SELECT {COLUMNS} FROM mod_actions AS a WHERE {target}{rest} {order_by} "
+        f"LIMIT {limit + offset})"
+        for target in targets
     )
-    return list(await db.fetch(sql, *w.args))
+    sql = f"SELECT {COLUMNS} FROM ({branches}) AS a {order_by}"
+    return list(await db.fetch(sql + w.limit_sql(limit, offset), *w.args))
 
 
 async def count_capped(db: Any, f: ActionFilter, cap: int) -> int:
