@@ -281,6 +281,12 @@ async def cases(pool: Any) -> list[Case]:
             lambda db: msg_search(db, mq.MessageFilter(query="danke")),
         ),
         Case(
+            "search word found nowhere",
+            "/api/messages/search?q=nowhereatall",
+            "search",
+            lambda db: msg_search(db, mq.MessageFilter(query="nowhereatall")),
+        ),
+        Case(
             "search two words",
             "/api/messages/search?q=" + quote("hallo krass"),
             "search",

@@ -256,6 +256,32 @@ async def test_pages_keep_one_generic_plan_and_search_is_planned_each_time(
     assert 'archive_api_db_pool_size{plans="custom"}' in metrics
 
 
+async def test_a_word_found_nowhere_is_looked_up_not_scanned_for(client, seed, make_settings):
+    """After an empty window, the next windows gather their matches before sorting (no LIMIT
+    under which PostgreSQL would read the whole window newest first hoping to stop early)."""
+    pool = await open_pool(make_settings(), "custom")
+    sent: list[str] = []
+
+    class Recording:
+        async def fetch(self, sql: str, *args: object) -> list:
+            sent.append(sql)
+            return list(await pool.fetch(sql, *args))
+
+    try:
+        bounds = await q.data_bounds(pool)
+        f = q.MessageFilter(query="nowhereatall")
+        rows, windows = await q.search(Recording(), f, "desc", None, 51, bounds)
+    finally:
+        await pool.close()
+    assert rows == []
+    assert windows == len(sent) > 1
+    assert "MATERIALIZED" not in sent[0]
+    assert all("MATERIALIZED" in sql for sql in sent[1:])
+    body = (await client.get("/api/messages/search", params={"q": "nowhereatall"})).json()
+    assert body["messages"] == []
+    assert body["total"] == 0
+
+
 async def test_context_shows_the_lines_around_a_message(client, seed):
     """Context returns the N messages before and after, deleted ones included, oldest first."""
     alpha = sorted((m for m in seed.messages if m.channel == "alpha"), key=lambda m: m.ts)

@@ -120,7 +120,9 @@ async def search(
 
     A window starts at one hour and grows with the match density seen so far (at least 2x, at
     most 64x), so a common word costs one small window and a rare one a handful of index
-    look-ups, instead of sorting every match in the archive (ADR 0009).
+    look-ups, instead of sorting every match in the archive (ADR 0009). After an empty window
+    the next ones find all their matches before sorting, so a word that appears nowhere costs
+    GIN look-ups, not a scan of the archive.
     """
     lo, hi = bounds
     if f.since is not None:
@@ -145,7 +147,17 @@ async def search(
         w.add("m.sent_at >= {}", start)
         w.add("m.sent_at < {}", end)
         want = need - len(rows)
-        sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {direction} LIMIT {w.arg(want)}"
+        if windows == 0 or rows:
+            sql = f"SELECT {COLUMNS} FROM messages AS m {w.sql()} {direction} LIMIT {w.arg(want)}"
+        else:
+            # Nothing matched yet: the word may be absent. Under a LIMIT, PostgreSQL assumes an
+            # unknown word is as frequent as its rarest common one and reads the window newest
+            # first, checking every row: 11 s per window for a word that appears nowhere in the
+            # 10 M bench. Materialized, the window costs what its matches cost (GIN look-ups).
+            sql = (
+                f"WITH found AS MATERIALIZED (SELECT {COLUMNS} FROM messages AS m {w.sql()}) "
+                f"SELECT * FROM found AS m {direction} LIMIT {w.arg(want)}"
+            )
         got = await db.fetch(sql, *w.args)
         windows += 1
         rows.extend(got)
