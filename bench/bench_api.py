@@ -163,9 +163,11 @@ async def cases(pool: Any) -> list[Case]:
         if len(rows) > 50:
             await mq.count_capped(db, f, cap)
 
+    rates = {c: await mq.hourly_rate(pool, c, bounds[1]) for c in (None, mid["id"])}
+
     async def msg_search(db: Any, f: mq.MessageFilter) -> None:
         await mq.lexemes(db, f.query or "")
-        rows, _ = await mq.search(db, f, "desc", None, 51, bounds)
+        rows, _ = await mq.search(db, f, "desc", None, 51, bounds, rates[f.channel_id])
         if len(rows) > 50:
             await mq.count_capped(db, f, cap)
 

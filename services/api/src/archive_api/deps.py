@@ -184,6 +184,8 @@ class Context:
     """Capped totals per filter (replaced by one with CACHE_TTL_S in build_context)."""
     words: Memo = dataclasses.field(default_factory=lambda: Memo(3600.0))
     """The lexemes of search queries (they never change)."""
+    rates: Memo = dataclasses.field(default_factory=lambda: Memo(60.0))
+    """Messages per hour lately, per channel and overall: sizes search's first window."""
     _pool: Any = None
     """The custom-plan pool (typed Any: Litestar evaluates these annotations at run time)."""
     _pages: Any = None

@@ -240,7 +240,7 @@ async def test_pages_keep_one_generic_plan_and_search_is_planned_each_time(
         async with planned.acquire() as conn:
             for _ in range(3):
                 rows, _windows = await q.search(
-                    conn, q.MessageFilter(query="gg"), "desc", None, 10, bounds
+                    conn, q.MessageFilter(query="gg"), "desc", None, 10, bounds, 100.0
                 )
                 assert rows
             plans = {r["statement"]: r for r in await conn.fetch(statements)}
@@ -270,7 +270,8 @@ async def test_a_word_found_nowhere_is_looked_up_not_scanned_for(client, seed, m
     try:
         bounds = await q.data_bounds(pool)
         f = q.MessageFilter(query="nowhereatall")
-        rows, windows = await q.search(Recording(), f, "desc", None, 51, bounds)
+        per_hour = await q.hourly_rate(pool, None, bounds[1])
+        rows, windows = await q.search(Recording(), f, "desc", None, 51, bounds, per_hour)
     finally:
         await pool.close()
     assert rows == []

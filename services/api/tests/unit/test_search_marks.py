@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from archive_api.errors import public_name
+from archive_api.queries import messages as q
 from archive_api.queries.messages import highlight, highlighter, parse_tsquery
 
 
@@ -46,3 +49,19 @@ def test_parameter_names_are_shown_as_on_the_wire():
     assert public_name("include_deleted") == "includeDeleted"
     assert public_name("q_") == "q"
     assert public_name("limit") == "limit"
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "span"),
+    [
+        (2000.0, timedelta(hours=1)),
+        (500.0, timedelta(hours=4)),
+        (1e9, timedelta(minutes=1)),
+        (0.0, timedelta(days=30)),
+        (0.01, timedelta(days=30)),
+    ],
+)
+def test_the_first_search_window_holds_a_bounded_number_of_messages(per_hour, span):
+    """About FIRST_WINDOW_ROWS messages at the recent rate, between one minute and 30 days."""
+    assert q.FIRST_WINDOW_ROWS == 2000
+    assert q.first_window(per_hour) == span

@@ -36,7 +36,10 @@ TSV: Final = "to_tsvector('simple', m.text)"
 
 Deleted = Literal["exclude", "include", "only"]
 
-FIRST_WINDOW: Final = timedelta(hours=1)
+FIRST_WINDOW_ROWS: Final = 2000
+"""Search's first window holds about this many messages at the recent rate: few enough that
+reading all of them newest first is cheap, enough for a common word's page."""
+FIRST_WINDOW_BOUNDS: Final = (timedelta(minutes=1), timedelta(days=30))
 MIN_GROWTH: Final = 2.0
 MAX_GROWTH: Final = 64.0
 ONE_US: Final = timedelta(microseconds=1)
@@ -114,15 +117,17 @@ async def search(
     after: Key | None,
     need: int,
     bounds: tuple[datetime, datetime],
+    per_hour: float,
 ) -> tuple[list[asyncpg.Record], int]:
     """The first `need` matches in `order`, querying time windows outward from the newest (or
     oldest) end and stopping once `need` rows are found. Returns (rows, windows queried).
 
-    A window starts at one hour and grows with the match density seen so far (at least 2x, at
-    most 64x), so a common word costs one small window and a rare one a handful of index
-    look-ups, instead of sorting every match in the archive (ADR 0009). After an empty window
-    the next ones find all their matches before sorting, so a word that appears nowhere costs
-    GIN look-ups, not a scan of the archive.
+    The first window holds about FIRST_WINDOW_ROWS messages at `per_hour` (the recent rate of
+    the channel searched, or of the archive); later ones grow with the match density seen so
+    far (at least 2x, at most 64x), so a common word costs one small window and a rare one a
+    handful of index look-ups, instead of sorting every match in the archive (ADR 0009). After
+    an empty window the next ones find all their matches before sorting, so a word that appears
+    nowhere costs GIN look-ups, not a scan of the archive.
     """
     lo, hi = bounds
     if f.since is not None:
@@ -136,7 +141,7 @@ async def search(
             lo = max(lo, after[0])
     rows: list[asyncpg.Record] = []
     windows = 0
-    span = FIRST_WINDOW
+    span = first_window(per_hour)
     direction = order_by(order)
     while lo < hi and len(rows) < need:
         if order == "desc":
@@ -173,6 +178,24 @@ async def search(
         else:
             span = span * 8
     return rows, windows
+
+
+def first_window(per_hour: float) -> timedelta:
+    """The span holding about FIRST_WINDOW_ROWS messages at `per_hour`, within bounds."""
+    low, high = FIRST_WINDOW_BOUNDS
+    if per_hour <= 0:
+        return high
+    return min(max(timedelta(hours=FIRST_WINDOW_ROWS / per_hour), low), high)
+
+
+async def hourly_rate(db: Conn, channel_id: int | None, newest: datetime) -> float:
+    """Messages per hour over the day before `newest`, in one channel or all (rollups)."""
+    w = Where()
+    w.add("hour >= {}", newest - timedelta(days=1))
+    if channel_id is not None:
+        w.add("channel_id = {}", channel_id)
+    total = await db.fetchval(f"SELECT sum(messages) FROM channel_hourly_stats {w.sql()}", *w.args)
+    return float(total or 0) / 24
 
 
 async def data_bounds(db: Conn) -> tuple[datetime, datetime] | None:

@@ -162,7 +162,12 @@ async def message_page(
         if bounds is None:
             rows: list[asyncpg.Record] = []
         else:
-            rows, windows = await q.search(pool, f, order, after, offset + limit + 1, bounds)
+            per_hour = await ctx.rates.get(
+                f.channel_id, lambda: q.hourly_rate(pool, f.channel_id, bounds[1])
+            )
+            rows, windows = await q.search(
+                pool, f, order, after, offset + limit + 1, bounds, per_hour
+            )
             ctx.metrics.search_windows.observe(windows)
             rows = rows[offset:]
     else:
