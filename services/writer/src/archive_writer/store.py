@@ -1,10 +1,11 @@
 """HOW a batch is stored: COPY into temporary staging tables, then one set-based statement.
 
-Per batch, in one transaction: shared advisory locks on the batch's channel buckets, COPY of each
-table's rows into `writer_stage_*` (temporary, emptied at commit), then one statement whose CTEs
-insert messages, user notices and moderation actions with ON CONFLICT DO NOTHING, apply deletions
-in both orders, and update the rollups (users, user_names, channel_hourly_stats,
-user_channel_stats, channels.last_seen_at) from the RETURNING rows only, in primary-key order.
+Per batch, in one transaction: COPY of each table's rows into `writer_stage_*` (temporary,
+emptied at commit), then one statement whose CTEs insert messages, user notices and moderation
+actions with ON CONFLICT DO NOTHING, apply deletions in both orders (queueing in
+deletions_pending those whose message is in no committed row, for the sweep), and update the
+rollups (users, user_names, channel_hourly_stats, user_channel_stats, channels.last_seen_at) from
+the RETURNING rows only, in primary-key order.
 Why: docs/adr/0008-copy-into-staging-then-insert.md.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
@@ -38,10 +40,6 @@ from twitch_archive.events import CoverageGap
 
 log = structlog.get_logger("archive_writer.store")
 
-LOCK_CLASS: Final = 0x57524954  # 'WRIT': the writers' advisory lock space
-LOCK_BUCKETS: Final = 64
-"""Channels share this many advisory locks, so a batch never holds more than 64 of them."""
-
 STAGING_DDL: Final = """
 CREATE TEMPORARY TABLE IF NOT EXISTS writer_stage_messages (
     id text COLLATE "C" NOT NULL, ts bigint NOT NULL, channel_id integer NOT NULL,
@@ -65,17 +63,40 @@ CREATE TEMPORARY TABLE IF NOT EXISTS writer_stage_mod_actions (
 ) ON COMMIT DELETE ROWS;
 """
 
-LOCK_SHARED_SQL: Final = (
-    "SELECT count(pg_advisory_xact_lock_shared($1::integer, b)) FROM unnest($2::integer[]) AS b"
+# Deletions a batch queued (deletions_pending, migration 0003) whose message has appeared since:
+# each is claimed by one sweep only (SKIP LOCKED: a sweep never waits on a batch or on another
+# replica's sweep), applied, and dropped once its message exists or it is ten minutes old.
+SWEEP_SQL: Final = """
+WITH
+claimed AS (
+    SELECT message_id, deleted_at, queued_at FROM deletions_pending
+    ORDER BY message_id
+    FOR UPDATE SKIP LOCKED
+),
+swept AS (
+    UPDATE messages AS m SET deleted_at = c.deleted_at
+    FROM claimed AS c
+    WHERE m.id = c.message_id AND m.deleted_at IS NULL
+    RETURNING m.id
+),
+settled AS (
+    DELETE FROM deletions_pending AS p
+    USING claimed AS c
+    WHERE p.message_id = c.message_id
+      AND (c.queued_at < now() - interval '10 minutes'
+           OR EXISTS (SELECT 1 FROM messages AS m WHERE m.id = c.message_id))
+    RETURNING 1
 )
-LOCK_EXCLUSIVE_SQL: Final = (
-    "SELECT count(pg_advisory_xact_lock($1::integer, b)) FROM unnest($2::integer[]) AS b"
-)
+SELECT (SELECT count(*) FROM swept) AS applied,
+       (SELECT count(*) FROM claimed) - (SELECT count(*) FROM settled) AS waiting
+"""
 
 # Everything after the COPYs, in one statement: its CTEs all see the database as it was when the
 # statement began, and each other only through RETURNING. So rollups count exactly the rows this
 # statement inserted, and `del` (stored messages a staged CLEARMSG deletes) never touches the
-# messages `msg` inserts (those get deleted_at from the join instead).
+# messages `msg` inserts (those get deleted_at from the join instead). A CLEARMSG whose message
+# is in no committed row may meet it in a batch committing beside this one, where neither sees
+# the other: it is queued (`queued`), and the writer's sweep applies it (SWEEP_SQL, ADR 0008).
 WRITE_SQL: Final = """
 WITH
 staged_deletes AS (
@@ -245,31 +266,20 @@ chan AS (
            OR c.first_seen_at > s.first_at)
     RETURNING 1
 ),
-unmatched AS (
-    SELECT d.id, d.at, d.channel_id FROM staged_deletes AS d
+queued AS (
+    INSERT INTO deletions_pending AS p (message_id, deleted_at)
+    SELECT d.id, d.at FROM staged_deletes AS d
     WHERE NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.id = d.id)
       AND d.id NOT IN (SELECT s.id FROM writer_stage_messages AS s)
+    ORDER BY d.id
+    ON CONFLICT (message_id) DO UPDATE SET deleted_at = LEAST(p.deleted_at, EXCLUDED.deleted_at)
+    RETURNING 1
 )
 SELECT (SELECT count(*) FROM msg) AS messages,
        (SELECT count(*) FROM un) AS usernotices,
        (SELECT count(*) FROM ma) AS mod_actions,
        (SELECT count(*) FROM del) AS deletions,
-       (SELECT array_agg(id) FROM unmatched) AS unmatched_ids,
-       (SELECT array_agg(at) FROM unmatched) AS unmatched_at,
-       (SELECT array_agg(DISTINCT channel_id % {buckets}) FROM unmatched) AS unmatched_buckets
-""".replace("{buckets}", str(LOCK_BUCKETS))
-
-# A CLEARMSG whose message was in no committed row when its batch ran may have met that message
-# in another replica's open transaction. After commit, wait for every batch that holds the
-# channel's bucket (exclusive lock), then look again: see ADR 0008.
-RECHECK_SQL: Final = """
-WITH u AS (
-    UPDATE messages AS m SET deleted_at = d.at
-    FROM unnest($1::text[], $2::timestamptz[]) AS d(id, at)
-    WHERE m.id = d.id AND m.deleted_at IS NULL
-    RETURNING 1
-)
-SELECT count(*) FROM u
+       (SELECT count(*) FROM queued) AS queued
 """
 
 
@@ -283,6 +293,8 @@ class WriteResult:
     """Rows really inserted, per table; the rest were duplicates."""
     deletions_applied: int
     """Stored messages a CLEARMSG of this batch marked deleted."""
+    deletions_queued: int = 0
+    """CLEARMSGs of this batch whose message was in no committed row: the sweep's work."""
 
     @property
     def duplicates(self) -> tuple[int, int, int]:
@@ -313,6 +325,9 @@ def classify(exc: BaseException) -> RowRejectedError | TransientStoreError:
         return TransientStoreError("timeout")
     return TransientStoreError("connection")
 
+
+SWEEP_INTERVAL_S: Final = 1.0
+"""How often queued deletions are retried while some wait (the stream may be quiet)."""
 
 SANE_FROM_MS: Final = 946_684_800_000
 """2000-01-01: archive_ensure_message_partition leaves earlier times in messages_default."""
@@ -534,8 +549,6 @@ class Store:
         conn = await self._connection()
         async with conn.transaction():
             if messages:
-                buckets = sorted({row[2] % LOCK_BUCKETS for row in messages})
-                await conn.execute(LOCK_SHARED_SQL, LOCK_CLASS, buckets)
                 await conn.copy_records_to_table(
                     "writer_stage_messages", records=messages, columns=MESSAGE_COLUMNS
                 )
@@ -549,17 +562,6 @@ class Store:
                 )
             result = await conn.fetchrow(WRITE_SQL)
         assert result is not None  # a SELECT without FROM returns one row
-        deletions = int(result["deletions"])
-        if result["unmatched_ids"]:
-            async with conn.transaction():
-                await conn.execute(
-                    LOCK_EXCLUSIVE_SQL, LOCK_CLASS, sorted(result["unmatched_buckets"])
-                )
-                deletions += int(
-                    await conn.fetchval(
-                        RECHECK_SQL, result["unmatched_ids"], result["unmatched_at"]
-                    )
-                )
         return WriteResult(
             staged=(len(messages), len(usernotices), len(mod_actions)),
             inserted=(
@@ -567,8 +569,19 @@ class Store:
                 int(result["usernotices"]),
                 int(result["mod_actions"]),
             ),
-            deletions_applied=deletions,
+            deletions_applied=int(result["deletions"]),
+            deletions_queued=int(result["queued"]),
         )
+
+    async def sweep(self) -> tuple[int, int]:
+        """Apply queued deletions whose message has appeared, on a pool connection (the stream
+        may be quiet): (applied, still waiting). Raises TransientStoreError."""
+        try:
+            row = await self._pool.fetchrow(SWEEP_SQL)
+        except Exception as exc:  # sorted into retry or reject right here
+            raise classify(exc) from exc
+        assert row is not None
+        return int(row["applied"]), int(row["waiting"])
 
 
 def now_ms() -> int:
@@ -602,6 +615,8 @@ class Flusher:
         self._acks: collections.deque[list[Msg]] = collections.deque()
         self._acks_changed = asyncio.Event()
         self._done = False
+        self._deletions_waiting = True
+        """Queued deletions may wait for their message (true at start: an earlier run's)."""
 
     async def run(self) -> None:
         """Until the queue is closed and empty: one worker per store connection, each taking the
@@ -609,6 +624,7 @@ class Flusher:
         self._done = False
         async with asyncio.TaskGroup() as tg:
             acker = tg.create_task(self._ack_loop())
+            sweeper = tg.create_task(self._sweep_loop())
             try:
                 async with asyncio.TaskGroup() as workers:
                     for store in self._stores:
@@ -616,7 +632,33 @@ class Flusher:
             finally:
                 self._done = True
                 self._acks_changed.set()
+                sweeper.cancel()
             await acker
+        with contextlib.suppress(TimeoutError):  # best effort: the next run sweeps at start
+            async with asyncio.timeout(SWEEP_INTERVAL_S * 5):
+                await self._sweep()  # what the last batches queued, if their messages are in
+
+    async def _sweep_loop(self) -> None:
+        """Applies queued deletions once their message is in, once a second while some wait
+        (on a pool connection, beside the batches)."""
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            if self._deletions_waiting:
+                await self._sweep()
+
+    async def _sweep(self) -> None:
+        self._deletions_waiting = False
+        try:
+            applied, waiting = await self._stores[0].sweep()
+        except TransientStoreError as exc:
+            log.warning("deletions_sweep_failed", error=str(exc.__cause__ or exc)[:300])
+            self._deletions_waiting = True
+            return
+        if applied:
+            self._metrics.deletions_applied.inc(applied)
+            log.info("queued_deletions_applied", deletions=applied, waiting=waiting)
+        if waiting:
+            self._deletions_waiting = True
 
     async def _work(self, store: Store) -> None:
         async def write(part: Batch[Msg]) -> WriteResult:
@@ -682,6 +724,8 @@ class Flusher:
                 metrics.duplicates.labels(table).inc(ignored)
         if result.deletions_applied:
             metrics.deletions_applied.inc(result.deletions_applied)
+        if result.deletions_queued:
+            self._deletions_waiting = True
         metrics.commit_delay.observe_many(
             (committed - row[1]) / 1000 for rows in batch.rows for row in rows
         )

@@ -190,6 +190,52 @@ async def test_a_deletion_after_its_message_marks_it_deleted(kit, sample):
     assert rows[0]["deleted_at"] == at(delete.ts)
 
 
+async def test_a_deletion_whose_message_committed_unseen_beside_it_is_applied_later(kit, sample):
+    """A CLEARMSG whose message is in no committed row is queued; when that message commits in a
+    batch that did not see the CLEARMSG (another store or replica), the writer applies it with
+    the stream quiet. A queued deletion whose message never comes is dropped after ten minutes."""
+    message = kit.events.message(10)
+    delete = kit.events.action("delete", 20, target_message_id=message.id)
+    conn = await asyncpg.connect(kit.pg_url)
+    try:
+        await conn.execute(
+            "INSERT INTO deletions_pending (message_id, deleted_at, queued_at) "
+            "VALUES ('never-stored', now(), now() - interval '11 minutes')"
+        )
+        async with kit.writer() as app:
+            await kit.publish([delete])
+            await kit.wait_all_acked()
+
+            async def only_this_one_waits() -> bool:  # the expired one is dropped
+                queued = await conn.fetch("SELECT message_id FROM deletions_pending")
+                return [r["message_id"] for r in queued] == [message.id]
+
+            await kit.until(only_this_one_waits, "the expired deletion to be dropped")
+            # The message as a batch that did not see the CLEARMSG would have stored it.
+            await conn.execute(
+                "INSERT INTO messages (sent_at, channel_id, id, user_id, user_login, text) "
+                "SELECT $1, c.id, $2, $3, $4, $5 FROM channels AS c WHERE c.login = $6",
+                at(message.ts),
+                message.id,
+                message.user_id,
+                message.user_login,
+                message.text,
+                message.channel,
+            )
+
+            async def applied() -> bool:
+                return await kit.count("SELECT count(*) FROM deletions_pending") == 0
+
+            await kit.until(applied, "the queued deletion to be applied")
+            assert sample(app, "archive_writer_deletions_applied_total") == 1
+        deleted_at = await conn.fetchval(
+            "SELECT deleted_at FROM messages WHERE id = $1", message.id
+        )
+        assert deleted_at == at(delete.ts)
+    finally:
+        await conn.close()
+
+
 async def test_a_new_login_for_a_known_user_goes_into_the_name_history(kit):
     """Same Twitch id, new login: users.login follows, user_names keeps both."""
     before = kit.events.message(1, user_id="4242", user_login="oldname", display_name="OldName")
