@@ -543,6 +543,7 @@ async def main_async(quick: bool, events: int | None = None) -> int:
         pg_cpu = sum(cpu_seconds(pid) for pid in await backend_pids(writer_url))
         nats_cpu = await nats_cpu_seconds() - nats_cpu_before
         rss_after_fill = rss_mb(writer.pid)
+        await asyncio.sleep(2.5)  # a deletion that raced its message is applied by the sweep
         stored = await count_rows(writer_url)
 
         print(f"steady {DELAY_RATE:,} msg/s for {delay_s:.0f} s ...", flush=True)
