@@ -67,6 +67,18 @@ async def test_stats_are_cached_in_redis(seed, make_settings, make_client, redis
     assert 'archive_api_cache_requests_total{result="hit"} 1.0' in metrics
 
 
+async def test_user_stats_are_cached_like_the_other_aggregates(seed, make_settings, make_client):
+    """A user's stats come from the cache until its TTL ends, under the user's id."""
+    settings = make_settings(cache_ttl_s=60)
+    async with make_client(settings) as client:
+        first = (await client.get("/api/users/viewer_one/stats")).json()
+        second = (await client.get("/api/users/viewer_one/stats")).json()
+        metrics = (await client.get("/metrics")).text
+    assert first == second
+    assert first["timeouts"] == 2
+    assert 'archive_api_cache_requests_total{result="hit"} 1.0' in metrics
+
+
 async def test_health_and_readiness(client):
     """/healthz answers alive, /readyz lists each dependency."""
     assert (await client.get("/healthz")).json() == {"status": "ok", "checks": {}}

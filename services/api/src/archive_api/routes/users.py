@@ -239,24 +239,28 @@ class UserController(Controller):
     async def user_stats(self, ctx: Ctx, username: UsernameParam) -> UserStats:
         pool = ctx.pool
         user = await resolve_user(pool, "username", username)
-        logins = [row["login"] for row in await uq.names(pool, user.id)] or [user.login]
-        counts = await uq.moderation_counts(pool, user.id, logins)
-        channels = await user_channels(ctx, user.id, 10)
-        active = len(channels) if len(channels) < 10 else await uq.channel_count(pool, user.id)
-        return UserStats(
-            id=user.id,
-            login=user.login,
-            total_messages=user.message_count,
-            channels_active=active,
-            bans=counts["bans"],
-            timeouts=counts["timeouts"],
-            unbans=counts["unbans"],
-            deletions=counts["deletions"],
-            last_ban_at=counts["last_ban_at"],
-            last_timeout_at=counts["last_timeout_at"],
-            timeout_seconds_total=int(counts["timeout_seconds"]),
-            channels=channels,
-        )
+
+        async def compute() -> UserStats:
+            logins = [row["login"] for row in await uq.names(pool, user.id)] or [user.login]
+            counts = await uq.moderation_counts(pool, user.id, logins)
+            channels = await user_channels(ctx, user.id, 10)
+            active = len(channels) if len(channels) < 10 else await uq.channel_count(pool, user.id)
+            return UserStats(
+                id=user.id,
+                login=user.login,
+                total_messages=user.message_count,
+                channels_active=active,
+                bans=counts["bans"],
+                timeouts=counts["timeouts"],
+                unbans=counts["unbans"],
+                deletions=counts["deletions"],
+                last_ban_at=counts["last_ban_at"],
+                last_timeout_at=counts["last_timeout_at"],
+                timeout_seconds_total=int(counts["timeout_seconds"]),
+                channels=channels,
+            )
+
+        return await ctx.cache.get(f"user_stats:{user.id}", UserStats, compute)
 
     @get("/{username:str}/names", summary="Every login a user has had")
     async def user_names(self, ctx: Ctx, username: UsernameParam) -> UserNames:
