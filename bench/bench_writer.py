@@ -424,6 +424,29 @@ async def nats_cpu_seconds() -> float:
     return sum(cpu_seconds(int(pid)) for pid in (await pgrep.communicate())[0].split())
 
 
+async def backend_states(url: str) -> str:
+    """Until cancelled: how many of the writer's backends are running and how many wait on a
+    lock, sampled every 50 ms (the batches should never wait on each other)."""
+    conn = await asyncpg.connect(url)
+    running = waiting = samples = 0
+    try:
+        while True:
+            rows = await conn.fetch(
+                "SELECT state, wait_event_type FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            running += sum(1 for r in rows if r[0] == "active" and r[1] is None)
+            waiting += sum(1 for r in rows if r[0] == "active" and r[1] == "Lock")
+            samples += 1
+            await asyncio.sleep(0.05)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await conn.close()
+    n = max(samples, 1)
+    return f"{running / n:.2f} / {waiting / n:.2f} on average ({samples} samples)"
+
+
 def rss_mb(pid: int) -> float:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -537,7 +560,10 @@ async def main_async(quick: bool, events: int | None = None) -> int:
         writer = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "archive_writer", env=env, stdout=log_file, stderr=log_file
         )
+        sampler = asyncio.create_task(backend_states(writer_url))
         first, done = await wait_all_acked(js, names, total, limit_s=600)
+        sampler.cancel()
+        states = await sampler
         rate = total / (done - first)
         writer_cpu = cpu_seconds(writer.pid)
         pg_cpu = sum(cpu_seconds(pid) for pid in await backend_pids(writer_url))
@@ -578,6 +604,7 @@ async def main_async(quick: bool, events: int | None = None) -> int:
             ("writer / ceiling", f"{rate / ceiling:.2f}  (goal >= 0.35)"),
             ("CPU s after the drain: writer / its PG backends", f"{writer_cpu:.1f} / {pg_cpu:.1f}"),
             ("CPU s: nats-server during the drain (shared server)", f"{nats_cpu:.1f}"),
+            ("writer's PG backends during the drain: on CPU / waiting on locks", states),
             ("stored rows (messages, usernotices, mod_actions, deleted)", f"{stored}"),
             (f"commit delay at {DELAY_RATE:,} msg/s, {sent:,} events", delay),
             (f"writer RSS after draining {total:,}", f"{rss_after_fill:,.0f} MB"),
