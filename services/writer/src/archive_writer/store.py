@@ -101,8 +101,7 @@ WRITE_SQL: Final = """
 WITH
 staged_deletes AS (
     SELECT target_message_id AS id,
-           min(timestamptz 'epoch' + ts * interval '1 millisecond') AS at,
-           min(channel_id) AS channel_id
+           min(timestamptz 'epoch' + ts * interval '1 millisecond') AS at
     FROM writer_stage_mod_actions
     WHERE action = 'delete' AND target_message_id IS NOT NULL
     GROUP BY target_message_id
