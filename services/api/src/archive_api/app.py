@@ -125,10 +125,11 @@ async def open_pool(settings: ApiSettings, plans: PlanMode) -> asyncpg.Pool[asyn
     present, and whose planning over a year of monthly partitions (about 0.45 ms) costs three
     times their execution (docs/performance.md).
     """
+    size = pool_size(settings, plans)
     pool: asyncpg.Pool[asyncpg.Record] = await asyncpg.create_pool(
         settings.database_url,
-        min_size=min(settings.db_pool_min, pool_size(settings, plans)),
-        max_size=pool_size(settings, plans),
+        min_size=min(settings.db_pool_min, size),
+        max_size=size,
         command_timeout=settings.statement_timeout_ms / 1000 + 5,
         server_settings={
             "application_name": f"archive-api-{plans}",
@@ -178,8 +179,7 @@ def create_app(settings: ApiSettings, *, registry: CollectorRegistry | None = No
     async def resources(app: Litestar) -> AsyncIterator[None]:
         pool = await open_pool(settings, "custom")
         pages = await open_pool(settings, "generic")
-        ctx.pool = FairPool(pool, pool_size(settings, "custom"))
-        ctx.pages = FairPool(pages, pool_size(settings, "generic"))
+        ctx.pool, ctx.pages = FairPool(pool), FairPool(pages)
         ctx.desired.start(pool)
         log.info("api_started", port=settings.api_port, redis=settings.redis_url.split("@")[-1])
         try:

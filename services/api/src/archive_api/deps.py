@@ -237,9 +237,9 @@ class FairPool:
     Python 3.11) queues requests in arrival order instead, and the pool itself never waits.
     """
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], size: int) -> None:
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         self.raw = pool
-        self._slots = asyncio.Semaphore(size)
+        self._slots = asyncio.Semaphore(pool.get_max_size())
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         async with self._slots:
